@@ -1,0 +1,336 @@
+"""FrameClassifier: a trained model's state, its predictions, and its save/load format."""
+
+from __future__ import annotations
+
+import json
+import logging
+import platform
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+from tqdm.auto import tqdm
+
+from . import __version__
+from .encoders import file_sha256, resolve_base_model
+from .errors import ModelLoadError
+from .modeling import FrameModel
+from .thresholds import apply_thresholds
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+CONFIG_FILE = "framescope.json"
+HEAD_FILE = "head.safetensors"
+FULL_WEIGHTS = "model.safetensors"
+ADAPTER_WEIGHTS = "adapter_model.safetensors"
+BASELINE_DIR = "baseline"
+FORBIDDEN_SUFFIXES = (".pkl", ".pickle", ".joblib", ".dill", ".bin", ".pt", ".pth", ".ckpt", ".npy")
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "unrest-v1"
+
+
+def default_model_dir() -> Path:
+    """The bundled default model (models/unrest-v1 in the source tree)."""
+    return DEFAULT_MODEL_DIR
+
+
+def library_versions() -> dict[str, str]:
+    import peft
+    import transformers
+
+    return {
+        "framescope": __version__,
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "peft": peft.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def pick_device(device: str = "auto") -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def check_texts(texts: Any) -> list[str]:
+    """The input as a list of strings, or TypeError naming the first offending index."""
+    if isinstance(texts, (str, bytes)):
+        raise TypeError("expected a list of strings, got a single string; wrap it in a list")
+    try:
+        items = list(texts)
+    except TypeError:
+        raise TypeError(f"expected a list of strings, got {type(texts).__name__}") from None
+    for i, text in enumerate(items):
+        if not isinstance(text, str):
+            raise TypeError(f"texts[{i}] is {type(text).__name__}, not str")
+    return items
+
+
+class FrameClassifier:
+    """A trained framing classifier.
+
+    State is explicit: ``labels`` (codebook order), ``thresholds`` (one per label),
+    ``min_labels`` (0: "none" allowed; 1: keep the top label), ``max_length``, and ``config``
+    (everything recorded in framescope.json). Use ``FrameClassifier.load()`` or
+    ``framescope.train()`` to get one; the constructor only stores what it is given.
+    """
+
+    def __init__(
+        self,
+        model: FrameModel,
+        tokenizer: Any,
+        labels: Sequence[str],
+        thresholds: Sequence[float],
+        *,
+        max_length: int = 128,
+        min_labels: int = 0,
+        config: dict[str, Any] | None = None,
+    ) -> None:
+        if len(thresholds) != len(labels):
+            raise ValueError("one threshold per label is required")
+        self.model = model
+        self.tokenizer = tokenizer
+        self._labels = list(labels)
+        self.thresholds = [float(t) for t in thresholds]
+        self.max_length = max_length
+        self.min_labels = min_labels
+        self.config: dict[str, Any] = dict(config or {})
+        self.source: str | None = None
+
+    # ------------------------------------------------------------------ state
+    @property
+    def labels(self) -> list[str]:
+        """Label names in codebook order (the columns of ``predict_proba``)."""
+        return list(self._labels)
+
+    @property
+    def codebook(self) -> dict[str, str]:
+        """``{"name": ..., "version": ...}`` of the codebook this model was trained on."""
+        return dict(self.config.get("codebook", {}))
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    def to(self, device: str | torch.device) -> FrameClassifier:
+        self.model.to(pick_device(device) if isinstance(device, str) else device)
+        return self
+
+    # ------------------------------------------------------------ prediction
+    def predict_proba(
+        self, texts: Sequence[str], batch_size: int = 64, progress: bool = False
+    ) -> np.ndarray:
+        """Sigmoid scores, shape (len(texts), len(labels)), float32, in input order.
+
+        Texts are sorted by length and batched so that padding stays small; the output keeps
+        the input order.
+        """
+        items = check_texts(texts)
+        out = np.zeros((len(items), len(self._labels)), dtype=np.float32)
+        if not items:
+            return out
+        order = np.argsort([len(t) for t in items], kind="stable")
+        self.model.eval()
+        device = self.device
+        bar = tqdm(total=len(items), unit="stmt", disable=not progress, desc="scoring")
+        with torch.inference_mode():
+            for start in range(0, len(items), batch_size):
+                idx = order[start : start + batch_size]
+                enc = self.tokenizer(
+                    [items[i] for i in idx],
+                    padding=True,
+                    truncation=True,
+                    max_length=self.max_length,
+                    return_tensors="pt",
+                ).to(device)
+                logits = self.model(**enc)["logits"]
+                out[idx] = torch.sigmoid(logits.float()).cpu().numpy()
+                bar.update(len(idx))
+        bar.close()
+        return out
+
+    def decide(self, probs: np.ndarray) -> list[list[str]]:
+        """Label lists from scores, using this model's thresholds and min-label rule."""
+        matrix = apply_thresholds(probs, self.thresholds, self.min_labels)
+        return [[self._labels[j] for j in np.flatnonzero(row)] for row in matrix]
+
+    def predict(self, texts: Sequence[str], batch_size: int = 64) -> list[list[str]]:
+        """For each text, the labels whose score reaches that label's threshold."""
+        return self.decide(self.predict_proba(texts, batch_size=batch_size))
+
+    def score_dataframe(self, df: Any, text_column: str = "text", batch_size: int = 64) -> Any:
+        """A copy of ``df`` with a ``labels`` column (lists) and one ``score_<label>`` column
+        per label added."""
+        if text_column not in df.columns:
+            from .tables import suggest_column
+
+            raise KeyError(
+                f"no column {text_column!r}{suggest_column(text_column, list(df.columns))}"
+            )
+        probs = self.predict_proba(df[text_column].tolist(), batch_size=batch_size)
+        out = df.copy()
+        out["labels"] = self.decide(probs)
+        for j, name in enumerate(self._labels):
+            out[f"score_{name}"] = probs[:, j]
+        return out
+
+    # ------------------------------------------------------------- save/load
+    def save(self, path: str | Path) -> Path:
+        """Write the model folder: framescope.json, head.safetensors, the encoder (full
+        weights or a peft adapter), the tokenizer and the model card."""
+        from .modelcard import write_model_card
+
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        encoder = self.model.encoder
+        adapter = hasattr(encoder, "peft_config")
+        if adapter:
+            base_record = self.config.get("base_model", {})
+            for cfg in encoder.peft_config.values():
+                cfg.base_model_name_or_path = base_record.get("hub_id", base_record.get("name"))
+            encoder.save_pretrained(str(path), safe_serialization=True)
+            weights = ADAPTER_WEIGHTS
+        else:
+            encoder.config.id2label = dict(enumerate(self._labels))
+            encoder.config.label2id = {n: i for i, n in enumerate(self._labels)}
+            encoder.save_pretrained(str(path), safe_serialization=True)
+            weights = FULL_WEIGHTS
+        save_file(self.model.head_state(), str(path / HEAD_FILE))
+        self.tokenizer.save_pretrained(str(path))
+        config = dict(self.config)
+        config.update(
+            {
+                "format_version": FORMAT_VERSION,
+                "library_versions": library_versions(),
+                "labels": self._labels,
+                "id2label": {str(i): n for i, n in enumerate(self._labels)},
+                "label2id": {n: i for i, n in enumerate(self._labels)},
+                "thresholds": dict(zip(self._labels, self.thresholds, strict=True)),
+                "min_labels": self.min_labels,
+                "max_length": self.max_length,
+                "pooling": self.model.pooling,
+                "encoder_format": "peft-lora" if adapter else "transformers",
+                "files": {
+                    HEAD_FILE: file_sha256(path / HEAD_FILE),
+                    weights: file_sha256(path / weights),
+                },
+            }
+        )
+        (path / CONFIG_FILE).write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n")
+        self.config = config
+        write_model_card(path, config)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, device: str = "auto") -> FrameClassifier:
+        """Load a saved model folder (the bundled default model when ``path`` is None).
+
+        Only JSON, safetensors and tokenizer files are read: no pickle, no remote code.
+        """
+        path = Path(path) if path is not None else default_model_dir()
+        config = _read_config(path)
+        _refuse_unsafe_files(path)
+        weights = ADAPTER_WEIGHTS if config["encoder_format"] == "peft-lora" else FULL_WEIGHTS
+        _verify_checksums(path, config, [HEAD_FILE, weights])
+        model = _build_model(path, config)
+        from transformers import AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(str(path), trust_remote_code=False)
+        labels = config["labels"]
+        thresholds = [float(config["thresholds"][name]) for name in labels]
+        clf = cls(
+            model,
+            tokenizer,
+            labels,
+            thresholds,
+            max_length=int(config["max_length"]),
+            min_labels=int(config.get("min_labels", 0)),
+            config=config,
+        )
+        clf.source = str(path)
+        clf.to(pick_device(device))
+        clf.model.eval()
+        return clf
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    if not path.is_dir():
+        raise ModelLoadError(f"model folder not found: {path}")
+    cfg_path = path / CONFIG_FILE
+    if not cfg_path.is_file():
+        raise ModelLoadError(f"{path}: not a framescope model (no {CONFIG_FILE})")
+    try:
+        config = json.loads(cfg_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ModelLoadError(f"{cfg_path}: not valid JSON ({exc})") from None
+    version = config.get("format_version")
+    if version != FORMAT_VERSION:
+        raise ModelLoadError(
+            f"{cfg_path}: unknown format version {version!r} (this framescope reads "
+            f"version {FORMAT_VERSION})"
+        )
+    for key in ("labels", "thresholds", "max_length", "encoder_format", "pooling"):
+        if key not in config:
+            raise ModelLoadError(f"{cfg_path}: missing {key!r}")
+    return config
+
+
+def _refuse_unsafe_files(path: Path) -> None:
+    for file in path.rglob("*"):
+        if file.suffix.lower() in FORBIDDEN_SUFFIXES:
+            raise ModelLoadError(
+                f"{path}: refusing to load a folder that holds {file.name} (pickle-based "
+                "formats can run code; framescope models are safetensors and JSON only)"
+            )
+    hf_config = path / "config.json"
+    if hf_config.is_file():
+        data = json.loads(hf_config.read_text(encoding="utf-8"))
+        if data.get("auto_map") or data.get("trust_remote_code"):
+            raise ModelLoadError(f"{hf_config}: asks for remote code, which framescope never runs")
+
+
+def _verify_checksums(path: Path, config: dict[str, Any], names: list[str]) -> None:
+    recorded = config.get("files", {})
+    for name in names:
+        file = path / name
+        if not file.is_file():
+            raise ModelLoadError(f"{path}: missing {name}")
+        if name in recorded and file_sha256(file) != recorded[name]:
+            raise ModelLoadError(
+                f"{file}: checksum does not match framescope.json (damaged or altered file)"
+            )
+
+
+def _build_model(path: Path, config: dict[str, Any]) -> FrameModel:
+    from transformers import AutoConfig, AutoModel
+
+    if config["encoder_format"] == "peft-lora":
+        from peft import PeftModel
+
+        record = config.get("base_model", {})
+        base_path = resolve_base_model(record.get("name", ""))
+        expected = record.get("sha256")
+        base_weights = Path(base_path) / "model.safetensors"
+        if expected and base_weights.is_file() and file_sha256(base_weights) != expected:
+            raise ModelLoadError(
+                f"base encoder at {base_path} does not match the sha256 recorded in "
+                f"{path / CONFIG_FILE}; the adapter was trained on other weights"
+            )
+        base = AutoModel.from_pretrained(base_path, trust_remote_code=False)
+        encoder = PeftModel.from_pretrained(base, str(path), is_trainable=False)
+        encoder.merge_adapter()
+    elif config["encoder_format"] == "transformers":
+        hf_config = AutoConfig.from_pretrained(str(path), trust_remote_code=False)
+        encoder = AutoModel.from_pretrained(str(path), config=hf_config, trust_remote_code=False)
+    else:
+        raise ModelLoadError(f"{path}: unknown encoder format {config['encoder_format']!r}")
+    head = load_file(str(path / HEAD_FILE))
+    model = FrameModel(encoder, len(config["labels"]), pooling=config["pooling"])
+    if tuple(head["weight"].shape) != tuple(model.head.weight.shape):
+        raise ModelLoadError(f"{path / HEAD_FILE}: head shape does not match the labels")
+    model.head.load_state_dict(head)
+    return model

@@ -1,0 +1,205 @@
+"""The `framescope` command: a thin layer over the Python API."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+
+from .errors import CorpusError, FramescopeError
+
+log = logging.getLogger("framescope")
+
+
+def _model_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--model", default=None, help="model folder (default: the bundled unrest-v1 model)"
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="framescope", description="Tag how political statements frame unrest."
+    )
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress bars or logs")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("predict", help="tag statements given as arguments or on stdin")
+    p.add_argument("texts", nargs="*", help="statements (read from stdin, one a line, if none)")
+    _model_arg(p)
+    p.add_argument("--json", action="store_true", help="JSON lines instead of a table")
+
+    p = sub.add_parser("score", help="score a .csv/.jsonl/.jsonl.gz/.parquet file")
+    p.add_argument("input")
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--text-column", default="text")
+    _model_arg(p)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--chunk-size", type=int, default=4096, help="rows read and written at a time")
+
+    p = sub.add_parser("train", help="fine-tune a model on a corpus")
+    p.add_argument("--corpus", required=True, help="corpus folder or .jsonl/.csv/.parquet file")
+    p.add_argument("--output", required=True, help="model folder to write")
+    p.add_argument(
+        "--base-model", default=None, help="preset (minilm-l6), local model folder or hub id"
+    )
+    p.add_argument("--finetune", choices=("lora", "full"), default=None)
+    p.add_argument("--epochs", type=int, default=None)
+    p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--max-length", type=int, default=None)
+    p.add_argument("--seed", type=int, default=None)
+
+    p = sub.add_parser("evaluate", help="per-label and overall scores beside the TF-IDF baseline")
+    _model_arg(p)
+    p.add_argument("--corpus", required=True)
+    p.add_argument("--split", default="test", help="train, dev, test or all")
+    p.add_argument(
+        "-o",
+        "--output",
+        default=None,
+        help="write OUTPUT.json and OUTPUT.md (a path without extension)",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    p = sub.add_parser("validate", help="check a corpus; every problem with its line number")
+    p.add_argument("path")
+    p.add_argument("--codebook", default=None, help="codebook YAML (default: the one beside it)")
+    return parser
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    from .classifier import FrameClassifier
+
+    texts = args.texts or [line.rstrip("\n") for line in sys.stdin if line.strip()]
+    if not texts:
+        raise FramescopeError("no statements given (pass them as arguments or on stdin)")
+    clf = FrameClassifier.load(args.model)
+    probs = clf.predict_proba(texts)
+    decided = clf.decide(probs)
+    if args.json:
+        for text, labels, row in zip(texts, decided, probs):
+            print(
+                json.dumps(
+                    {
+                        "text": text,
+                        "labels": labels,
+                        "scores": {n: round(float(v), 4) for n, v in zip(clf.labels, row)},
+                        "codebook": clf.codebook,
+                    },
+                    ensure_ascii=False,
+                )
+            )
+        return 0
+    for text, labels, row in zip(texts, decided, probs):
+        top = sorted(zip(clf.labels, row), key=lambda x: -x[1])[:3]
+        print(text if len(text) <= 100 else text[:97] + "...")
+        print(f"  labels: {', '.join(labels) if labels else '(none)'}")
+        print("  top scores: " + ", ".join(f"{n} {v:.2f}" for n, v in top))
+    return 0
+
+
+def _cmd_score(args: argparse.Namespace) -> int:
+    from .scoring import score_file
+
+    summary = score_file(
+        args.input,
+        args.output,
+        args.model,
+        text_column=args.text_column,
+        batch_size=args.batch_size,
+        chunk_size=args.chunk_size,
+        progress=not args.quiet,
+    )
+    print(summary)
+    return 0
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from .training import TrainConfig, train
+
+    overrides = {
+        "base_model": args.base_model,
+        "finetune": args.finetune,
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "max_length": args.max_length,
+        "seed": args.seed,
+    }
+    config = TrainConfig(**{k: v for k, v in overrides.items() if v is not None})
+    clf = train(args.corpus, args.output, config, progress=not args.quiet)
+    metrics = clf.config["metrics"]
+    line = f"saved {args.output}: dev macro-F1 {metrics['dev']['macro_f1']:.3f}"
+    if "test" in metrics:
+        line += (
+            f", test macro-F1 {metrics['test']['macro_f1']:.3f} "
+            f"(TF-IDF baseline {metrics['baseline_test']['macro_f1']:.3f})"
+        )
+    print(line + f", {clf.config['training_log']['seconds']:.0f} s")
+    return 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from .evaluation import evaluate
+
+    report = evaluate(args.model, args.corpus, split=args.split)
+    print(report.to_json() if args.json else report.to_text(), end="\n" if args.json else "")
+    if args.output:
+        js, md = report.save(args.output)
+        log.info("wrote %s and %s", js, md)
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from .codebook import Codebook
+    from .corpus import validate_corpus
+
+    book = Codebook.from_yaml(args.path_codebook) if args.path_codebook else None
+    problems = validate_corpus(args.path, book)
+    for problem in problems:
+        print(f"{args.path}: {problem}")
+    if problems:
+        print(f"{len(problems)} problem(s)", file=sys.stderr)
+        return 1
+    print(f"{args.path}: OK")
+    return 0
+
+
+COMMANDS = {
+    "predict": _cmd_predict,
+    "score": _cmd_score,
+    "train": _cmd_train,
+    "evaluate": _cmd_evaluate,
+    "validate": _cmd_validate,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "validate":
+        args.path_codebook = args.codebook
+    logging.basicConfig(
+        level=logging.WARNING if args.quiet else logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    if args.quiet:
+        for name in ("transformers", "datasets"):
+            logging.getLogger(name).setLevel(logging.ERROR)
+    try:
+        return COMMANDS[args.command](args)
+    except CorpusError as exc:
+        for problem in exc.problems:
+            print(f"{exc.source}: {problem}", file=sys.stderr)
+        print(f"framescope: error: the corpus has {len(exc.problems)} problem(s)", file=sys.stderr)
+        return 2
+    except FramescopeError as exc:
+        print(f"framescope: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("framescope: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

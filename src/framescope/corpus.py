@@ -1,0 +1,357 @@
+"""Corpora: reading, validating and loading labelled statements as a DatasetDict."""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import datasets
+
+from .codebook import Codebook
+from .errors import CorpusError, InputFileError
+
+SPLITS = ("train", "dev", "test")
+REQUIRED_FIELDS = ("id", "text", "labels", "split")
+OPTIONAL_FIELDS = {
+    "speaker": "",
+    "speaker_type": "",
+    "event": "",
+    "country": "",
+    "year": None,
+    "source": "",
+    "hard": False,
+    "note": "",
+}
+CORPUS_FILE = "corpus.jsonl"
+CODEBOOK_FILE = "codebook.yaml"
+
+CorpusSource = str | Path | Sequence[Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in a corpus, located by line (file line, or item number for lists)."""
+
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}" if self.line is not None else self.message
+
+
+@dataclass(frozen=True)
+class RawCorpus:
+    """Records as read, with their line numbers, the codebook that governs them and problems
+    found while parsing."""
+
+    source: str
+    records: list[tuple[int, dict[str, Any]]]
+    codebook: Codebook | None
+    parse_problems: list[Problem]
+
+
+def _suggest(value: str, choices: Iterable[str]) -> str:
+    match = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.5)
+    return f" (did you mean {match[0]!r}?)" if match else ""
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _read_jsonl(path: Path) -> tuple[list[tuple[int, dict[str, Any]]], list[Problem]]:
+    records, problems = [], []
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputFileError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    for line_no, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            problems.append(Problem(line_no, f"malformed JSON ({exc.msg})"))
+            continue
+        if not isinstance(obj, dict):
+            problems.append(Problem(line_no, "a line must hold one JSON object"))
+            continue
+        records.append((line_no, obj))
+    return records, problems
+
+
+def _split_label_cell(value: Any) -> Any:
+    if _is_missing(value):
+        return []
+    if isinstance(value, str):
+        value = value.strip()
+        if value.startswith("["):
+            try:
+                return json.loads(value)
+            except json.JSONDecodeError:
+                return value
+        return [part.strip() for part in value.split(";") if part.strip()]
+    return value
+
+
+def _read_csv(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    records = []
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        start = reader.line_num + 1
+        for row in reader:
+            row = dict(row)
+            row["labels"] = _split_label_cell(row.get("labels"))
+            if "hard" in row:
+                row["hard"] = str(row["hard"]).strip().lower() in ("1", "true", "yes")
+            if row.get("year") not in (None, ""):
+                try:
+                    row["year"] = int(row["year"])
+                except ValueError:
+                    pass
+            records.append((start, row))
+            start = reader.line_num + 1
+    return records
+
+
+def _read_parquet(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    rows = table.to_pylist()
+    return [(i + 1, row) for i, row in enumerate(rows)]
+
+
+def read_corpus(source: CorpusSource, codebook: Codebook | None = None) -> RawCorpus:
+    """Read records from a corpus folder, a .jsonl/.csv/.parquet file or a list of dicts.
+
+    A folder holds ``corpus.jsonl`` and ``codebook.yaml``; a file may have a ``codebook.yaml``
+    beside it. An explicit ``codebook`` wins over either.
+    """
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        if path.is_dir():
+            folder = path
+            path = folder / CORPUS_FILE
+            if not path.is_file():
+                raise InputFileError(f"{folder}: no {CORPUS_FILE} in this corpus folder")
+        elif not path.is_file():
+            raise InputFileError(f"corpus not found: {path}")
+        if codebook is None and (path.parent / CODEBOOK_FILE).is_file():
+            codebook = Codebook.from_yaml(path.parent / CODEBOOK_FILE)
+        suffix = path.name.lower()
+        parse_problems: list[Problem] = []
+        if suffix.endswith(".jsonl") or suffix.endswith(".json"):
+            records, parse_problems = _read_jsonl(path)
+        elif suffix.endswith(".csv"):
+            records = _read_csv(path)
+        elif suffix.endswith(".parquet"):
+            records = _read_parquet(path)
+        else:
+            raise InputFileError(
+                f"{path}: unsupported corpus format (use .jsonl, .csv or .parquet)"
+            )
+        return RawCorpus(str(path), records, codebook, parse_problems)
+    if isinstance(source, Sequence):
+        records = []
+        for i, item in enumerate(source):
+            if not isinstance(item, Mapping):
+                raise InputFileError(f"corpus item {i + 1} is a {type(item).__name__}, not a dict")
+            records.append((i + 1, dict(item)))
+        return RawCorpus("<list>", records, codebook, [])
+    raise TypeError(f"cannot read a corpus from a {type(source).__name__}")
+
+
+def validate_records(
+    records: list[tuple[int, dict[str, Any]]], codebook: Codebook | None
+) -> list[Problem]:
+    """Every problem in the records, in line order."""
+    problems: list[Problem] = []
+    known = set(codebook.label_names) if codebook else None
+    first_line_of_id: dict[str, int] = {}
+    event_splits: dict[str, dict[str, int]] = {}
+    for line, rec in records:
+        missing = [f for f in REQUIRED_FIELDS if f not in rec or _is_missing(rec[f])]
+        for name in missing:
+            problems.append(Problem(line, f"missing field {name!r}"))
+        rid = rec.get("id")
+        if not _is_missing(rid):
+            rid = str(rid)
+            if rid in first_line_of_id:
+                problems.append(
+                    Problem(line, f"duplicate id {rid!r} (first on line {first_line_of_id[rid]})")
+                )
+            else:
+                first_line_of_id[rid] = line
+        text = rec.get("text")
+        if "text" not in missing:
+            if not isinstance(text, str):
+                problems.append(Problem(line, f"text must be a string, not {type(text).__name__}"))
+            elif not text.strip():
+                problems.append(Problem(line, "empty text"))
+        labels = rec.get("labels")
+        if "labels" not in missing:
+            if isinstance(labels, str):
+                problems.append(Problem(line, f"labels must be a list, not the string {labels!r}"))
+            elif not isinstance(labels, (list, tuple)):
+                problems.append(
+                    Problem(line, f"labels must be a list, not {type(labels).__name__}")
+                )
+            else:
+                seen: set[str] = set()
+                for label in labels:
+                    if not isinstance(label, str):
+                        problems.append(Problem(line, f"label {label!r} is not a string"))
+                    elif known is not None and label not in known:
+                        problems.append(
+                            Problem(line, f"unknown label {label!r}{_suggest(label, known)}")
+                        )
+                    elif label in seen:
+                        problems.append(Problem(line, f"label {label!r} given twice"))
+                    seen.add(str(label))
+        split = rec.get("split")
+        if "split" not in missing:
+            if split not in SPLITS:
+                problems.append(
+                    Problem(
+                        line,
+                        f"unknown split {split!r}{_suggest(str(split), SPLITS)}; "
+                        f"use one of {', '.join(SPLITS)}",
+                    )
+                )
+            event = rec.get("event")
+            if isinstance(event, str) and event:
+                event_splits.setdefault(event, {}).setdefault(split, line)
+        if "hard" in rec and not isinstance(rec["hard"], bool) and not _is_missing(rec["hard"]):
+            problems.append(Problem(line, f"hard must be true or false, not {rec['hard']!r}"))
+    for event, splits in event_splits.items():
+        if len(splits) > 1:
+            where = ", ".join(
+                f"{s} (line {ln})" for s, ln in sorted(splits.items(), key=lambda x: x[1])
+            )
+            problems.append(
+                Problem(max(splits.values()), f"event {event!r} appears in several splits: {where}")
+            )
+    problems.sort(key=lambda p: (p.line is None, p.line or 0))
+    return problems
+
+
+def validate_corpus(source: CorpusSource, codebook: Codebook | None = None) -> list[Problem]:
+    """All problems of a corpus (parse errors and content errors), in line order."""
+    raw = read_corpus(source, codebook)
+    problems = raw.parse_problems + validate_records(raw.records, raw.codebook)
+    problems.sort(key=lambda p: (p.line is None, p.line or 0))
+    return problems
+
+
+def _normalise(rec: dict[str, Any]) -> dict[str, Any]:
+    out = {
+        "id": str(rec["id"]),
+        "text": rec["text"],
+        "labels": [str(label) for label in rec["labels"]],
+        "split": rec["split"],
+    }
+    for name, default in OPTIONAL_FIELDS.items():
+        value = rec.get(name, default)
+        out[name] = default if _is_missing(value) else value
+    out["year"] = int(out["year"]) if out["year"] not in (None, "") else None
+    for name in ("speaker", "speaker_type", "event", "country", "source", "note"):
+        out[name] = str(out[name])
+    out["hard"] = bool(out["hard"])
+    return out
+
+
+FEATURES = datasets.Features(
+    {
+        "id": datasets.Value("string"),
+        "text": datasets.Value("string"),
+        "labels": datasets.Sequence(datasets.Value("string")),
+        "split": datasets.Value("string"),
+        "speaker": datasets.Value("string"),
+        "speaker_type": datasets.Value("string"),
+        "event": datasets.Value("string"),
+        "country": datasets.Value("string"),
+        "year": datasets.Value("int32"),
+        "source": datasets.Value("string"),
+        "hard": datasets.Value("bool"),
+        "note": datasets.Value("string"),
+    }
+)
+
+
+def infer_codebook(records: Iterable[dict[str, Any]], name: str) -> Codebook:
+    """A minimal codebook (labels in sorted order) for a corpus that comes without one."""
+    labels = sorted({label for rec in records for label in rec["labels"]})
+    return Codebook.from_dict({"name": name, "version": "0", "labels": labels})
+
+
+def corpus_hash(records: Iterable[dict[str, Any]]) -> str:
+    """sha256 of the corpus content (id, text, labels, split), independent of row order."""
+    digest = hashlib.sha256()
+    for rec in sorted(records, key=lambda r: r["id"]):
+        key = [rec["id"], rec["text"], sorted(rec["labels"]), rec["split"]]
+        digest.update(json.dumps(key, ensure_ascii=False).encode("utf-8"))
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+def load_corpus(source: CorpusSource, codebook: Codebook | None = None) -> datasets.DatasetDict:
+    """Load a validated corpus as a ``datasets.DatasetDict`` with train/dev/test splits.
+
+    Any problem (malformed lines, unknown labels, duplicate ids, an event in two splits, ...)
+    raises ``CorpusError`` listing all of them. The codebook identity, label order and the
+    corpus hash are recorded in each split's ``info.description`` (see ``corpus_metadata``).
+    """
+    raw = read_corpus(source, codebook)
+    problems = raw.parse_problems + validate_records(raw.records, raw.codebook)
+    if problems:
+        problems.sort(key=lambda p: (p.line is None, p.line or 0))
+        raise CorpusError(raw.source, problems)
+    rows = [_normalise(rec) for _, rec in raw.records]
+    book = raw.codebook or infer_codebook(rows, Path(raw.source).stem or "corpus")
+    meta = json.dumps(
+        {
+            "codebook": book.name,
+            "codebook_version": book.version,
+            "labels": book.label_names,
+            "min_labels": book.min_labels,
+            "corpus_hash": corpus_hash(rows),
+            "source": raw.source,
+        }
+    )
+    splits = {}
+    for split in SPLITS:
+        part = [row for row in rows if row["split"] == split]
+        info = datasets.DatasetInfo(description=meta, features=FEATURES)
+        splits[split] = datasets.Dataset.from_list(part, features=FEATURES, info=info)
+    return datasets.DatasetDict(splits)
+
+
+def corpus_metadata(corpus: datasets.DatasetDict | datasets.Dataset) -> dict[str, Any]:
+    """The codebook identity, label order and corpus hash that ``load_corpus`` recorded."""
+    ds = corpus["train"] if isinstance(corpus, datasets.DatasetDict) else corpus
+    try:
+        meta = json.loads(ds.info.description or "")
+    except (json.JSONDecodeError, TypeError):
+        meta = None
+    if not isinstance(meta, dict) or "labels" not in meta:
+        raise CorpusError(
+            "corpus", [Problem(None, "this dataset was not made by load_corpus (no codebook)")]
+        )
+    return meta
+
+
+def as_corpus(
+    corpus: CorpusSource | datasets.DatasetDict, codebook: Codebook | None = None
+) -> datasets.DatasetDict:
+    """Accept anything ``load_corpus`` accepts, or an already loaded DatasetDict."""
+    if isinstance(corpus, datasets.DatasetDict):
+        return corpus
+    return load_corpus(corpus, codebook)

@@ -1,0 +1,158 @@
+"""evaluate(): the transformer and the TF-IDF baseline, side by side, on any split or file."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import datasets
+
+from .baseline import TfidfBaseline
+from .classifier import BASELINE_DIR, FrameClassifier
+from .corpus import CorpusSource, as_corpus, corpus_metadata
+from .errors import FramescopeError
+from .metrics import Scores, multilabel_scores
+from .training import label_matrix
+
+log = logging.getLogger(__name__)
+
+SYSTEM = "framescope"
+BASELINE = "tfidf-logreg"
+
+
+@dataclass(frozen=True)
+class EvaluationReport:
+    """Scores per system (``framescope`` and ``tfidf-logreg``) on one split."""
+
+    labels: list[str]
+    split: str
+    codebook: dict[str, str]
+    systems: dict[str, Scores]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "split": self.split,
+            "codebook": self.codebook,
+            "labels": self.labels,
+            "systems": {name: s.to_dict() for name, s in self.systems.items()},
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    def _rows(self) -> list[list[str]]:
+        names = list(self.systems)
+        rows = [["label", "support"] + [f"{n} P/R/F1" for n in names]]
+        first = self.systems[names[0]]
+        for label in self.labels:
+            row = [label, str(first.per_label[label].support)]
+            for n in names:
+                s = self.systems[n].per_label[label]
+                row.append(f"{s.precision:.2f} / {s.recall:.2f} / {s.f1:.3f}")
+            rows.append(row)
+        for key in ("macro_f1", "micro_f1", "exact_match"):
+            rows.append(
+                [key.replace("_", "-"), str(first.n)]
+                + [f"{getattr(self.systems[n], key):.3f}" for n in names]
+            )
+        return rows
+
+    def to_markdown(self) -> str:
+        rows = self._rows()
+        lines = ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
+        lines += ["| " + " | ".join(r) + " |" for r in rows[1:]]
+        return "\n".join(lines) + "\n"
+
+    def to_text(self) -> str:
+        rows = self._rows()
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+        return (
+            "\n".join("  ".join(cell.ljust(w) for cell, w in zip(r, widths)) for r in rows) + "\n"
+        )
+
+    def save(self, stem: str | Path) -> tuple[Path, Path]:
+        """Write ``<stem>.json`` and ``<stem>.md``."""
+        stem = Path(stem)
+        stem.parent.mkdir(parents=True, exist_ok=True)
+        js, md = stem.with_suffix(".json"), stem.with_suffix(".md")
+        js.write_text(self.to_json() + "\n", encoding="utf-8")
+        md.write_text(self.to_markdown(), encoding="utf-8")
+        return js, md
+
+
+def check_compatible(clf: FrameClassifier, meta: dict[str, Any]) -> None:
+    """A corpus must come from the model's codebook (same name and version), or, when it has
+    no codebook of its own, use only the model's labels."""
+    model_book = clf.codebook
+    if meta.get("codebook_version") != "0" and model_book:
+        if (meta["codebook"], meta["codebook_version"]) != (
+            model_book.get("name"),
+            model_book.get("version"),
+        ):
+            raise FramescopeError(
+                f"corpus codebook {meta['codebook']}@{meta['codebook_version']} does not match "
+                f"the model's {model_book.get('name')}@{model_book.get('version')}"
+            )
+    unknown = sorted(set(meta["labels"]) - set(clf.labels))
+    if unknown:
+        raise FramescopeError(f"corpus labels unknown to the model: {', '.join(unknown)}")
+
+
+def _baseline_for(clf: FrameClassifier, dsd: datasets.DatasetDict) -> TfidfBaseline:
+    if clf.source and (Path(clf.source) / BASELINE_DIR / "baseline.json").is_file():
+        baseline = TfidfBaseline.load(Path(clf.source) / BASELINE_DIR)
+        if baseline.labels == clf.labels:
+            return baseline
+    if len(dsd["train"]) == 0:
+        raise FramescopeError("no saved baseline and no train split to fit one on")
+    log.info("fitting the TF-IDF baseline on the corpus's train split")
+    baseline = TfidfBaseline(clf.labels, min_labels=clf.min_labels)
+    baseline.fit(dsd["train"]["text"], label_matrix(dsd["train"], clf.labels))
+    if len(dsd["dev"]):
+        baseline.tune(dsd["dev"]["text"], label_matrix(dsd["dev"], clf.labels))
+    return baseline
+
+
+def evaluate(
+    model: FrameClassifier | str | Path | None,
+    corpus: CorpusSource | datasets.DatasetDict,
+    split: str = "test",
+    *,
+    batch_size: int = 64,
+) -> EvaluationReport:
+    """Per-label precision/recall/F1/support, micro and macro F1 and exact match for the model
+    and for the TF-IDF + logistic-regression baseline, on ``split`` (train, dev, test or all).
+
+    The baseline is the one saved with the model (trained on the same train split); when the
+    model has none, it is fitted on the corpus's train split.
+    """
+    clf = model if isinstance(model, FrameClassifier) else FrameClassifier.load(model)
+    dsd = as_corpus(corpus)
+    meta = corpus_metadata(dsd)
+    check_compatible(clf, meta)
+    if split == "all":
+        ds = datasets.concatenate_datasets([dsd[s] for s in dsd if len(dsd[s])])
+    elif split in dsd:
+        ds = dsd[split]
+    else:
+        raise FramescopeError(f"unknown split {split!r}; use train, dev, test or all")
+    if len(ds) == 0:
+        raise FramescopeError(f"the corpus has no statements in split {split!r}")
+    labels = clf.labels
+    y = label_matrix(ds, labels)
+    texts = ds["text"]
+    systems = {
+        SYSTEM: multilabel_scores(y, _decide_matrix(clf, texts, batch_size), labels),
+        BASELINE: multilabel_scores(y, _baseline_for(clf, dsd).predict_matrix(texts), labels),
+    }
+    return EvaluationReport(labels, split, clf.codebook, systems)
+
+
+def _decide_matrix(clf: FrameClassifier, texts: list[str], batch_size: int):
+    from .thresholds import apply_thresholds
+
+    probs = clf.predict_proba(texts, batch_size=batch_size)
+    return apply_thresholds(probs, clf.thresholds, clf.min_labels)

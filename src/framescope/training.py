@@ -1,0 +1,317 @@
+"""Fine-tuning with transformers' Trainer: weighted BCE, two learning rates, early stopping on
+dev macro-F1, fixed seeds, and per-label thresholds tuned on dev."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import time
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import datasets
+import numpy as np
+import torch
+
+from .baseline import TfidfBaseline
+from .classifier import BASELINE_DIR, FrameClassifier
+from .codebook import Codebook
+from .corpus import CorpusSource, as_corpus, corpus_metadata
+from .encoders import DEFAULT_BASE, base_model_record, resolve_base_model
+from .errors import FramescopeError
+from .metrics import MultilabelFrameMetric, multilabel_scores
+from .modeling import FrameModel
+from .thresholds import apply_thresholds, tune_thresholds
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainConfig:
+    """Every setting of a training run; saved whole in framescope.json.
+
+    ``finetune="lora"`` trains a LoRA adapter (rank ``lora_r``) on all attention and
+    feed-forward projections plus the head, so the saved model is a few MB over the base
+    package; ``finetune="full"`` updates every encoder weight.
+    """
+
+    base_model: str = DEFAULT_BASE
+    finetune: str = "lora"
+    pooling: str = "mean"
+    max_length: int = 128
+    batch_size: int = 16
+    epochs: int = 15
+    encoder_lr: float = 1e-4
+    lora_lr: float = 1e-3
+    head_lr: float = 2e-3
+    warmup_ratio: float = 0.1
+    weight_decay: float = 0.01
+    dropout: float = 0.1
+    pos_weight_cap: float = 10.0
+    early_stopping_patience: int = 4
+    lora_r: int = 16
+    lora_alpha: int = 32
+    lora_dropout: float = 0.05
+    seed: int = 42
+
+    def __post_init__(self) -> None:
+        if self.finetune not in ("lora", "full"):
+            raise ValueError(f"finetune must be 'lora' or 'full', not {self.finetune!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def _multi_hot(rows: list[list[str]], labels: list[str]) -> np.ndarray:
+    index = {name: j for j, name in enumerate(labels)}
+    y = np.zeros((len(rows), len(labels)), dtype=np.int8)
+    for i, row in enumerate(rows):
+        for name in row:
+            y[i, index[name]] = 1
+    return y
+
+
+def label_matrix(ds: datasets.Dataset, labels: list[str]) -> np.ndarray:
+    """The gold labels of a split as an (n, len(labels)) 0/1 matrix."""
+    return _multi_hot(ds["labels"], labels)
+
+
+def positive_weights(y: np.ndarray, cap: float) -> np.ndarray:
+    """neg/pos per label, clipped to [1, cap]; a label with no positives gets 1."""
+    pos = y.sum(0).astype(np.float64)
+    neg = len(y) - pos
+    weights = np.where(pos > 0, neg / np.maximum(pos, 1), 1.0)
+    return np.clip(weights, 1.0, cap).astype(np.float32)
+
+
+def _build_encoder(config: TrainConfig) -> tuple[torch.nn.Module, Any]:
+    from transformers import AutoModel, AutoTokenizer
+
+    path = resolve_base_model(config.base_model)
+    tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=False)
+    encoder = AutoModel.from_pretrained(path, trust_remote_code=False)
+    if config.finetune == "lora":
+        from peft import LoraConfig, get_peft_model
+
+        lora = LoraConfig(
+            r=config.lora_r,
+            lora_alpha=config.lora_alpha,
+            lora_dropout=config.lora_dropout,
+            target_modules=r".*encoder\.layer\.\d+\..*(query|key|value|dense)$",
+            bias="none",
+        )
+        encoder = get_peft_model(encoder, lora)
+    return encoder, tokenizer
+
+
+def _optimizer(model: FrameModel, config: TrainConfig) -> torch.optim.Optimizer:
+    encoder_lr = config.lora_lr if config.finetune == "lora" else config.encoder_lr
+    enc = [p for p in model.encoder.parameters() if p.requires_grad]
+    head = list(model.head.parameters())
+    return torch.optim.AdamW(
+        [
+            {"params": enc, "lr": encoder_lr, "weight_decay": config.weight_decay},
+            {"params": head, "lr": config.head_lr, "weight_decay": 0.0},
+        ]
+    )
+
+
+def _tokenize(ds: datasets.Dataset, tokenizer: Any, labels: list[str], max_length: int):
+    y = label_matrix(ds, labels).astype(np.float32)
+    enc = ds.map(
+        lambda batch: tokenizer(batch["text"], truncation=True, max_length=max_length),
+        batched=True,
+        remove_columns=ds.column_names,
+        desc="tokenizing",
+    )
+    return enc.add_column("labels", [row.tolist() for row in y])
+
+
+def train(
+    corpus: CorpusSource | datasets.DatasetDict,
+    output_dir: str | Path | None = None,
+    config: TrainConfig | None = None,
+    *,
+    codebook: Codebook | None = None,
+    progress: bool = True,
+) -> FrameClassifier:
+    """Fine-tune a classifier on the corpus's train split, select and calibrate it on dev,
+    and evaluate it (and the TF-IDF baseline) on test.
+
+    Returns the FrameClassifier; with ``output_dir`` it is also saved there, with the
+    baseline and a model card. Same seed and corpus give the same metrics on CPU.
+    """
+    from transformers import (
+        DataCollatorWithPadding,
+        EarlyStoppingCallback,
+        Trainer,
+        TrainingArguments,
+        set_seed,
+    )
+
+    config = config or TrainConfig()
+    dsd = as_corpus(corpus, codebook)
+    meta = corpus_metadata(dsd)
+    labels: list[str] = list(meta["labels"])
+    min_labels = int(meta.get("min_labels", 0))
+    for split in ("train", "dev"):
+        if split not in dsd or len(dsd[split]) == 0:
+            raise FramescopeError(f"the corpus has no {split!r} statements; training needs both")
+    y_train = label_matrix(dsd["train"], labels)
+    missing = [n for j, n in enumerate(labels) if y_train[:, j].sum() == 0]
+    if missing:
+        log.warning("labels with no training positives: %s", ", ".join(missing))
+
+    set_seed(config.seed)
+    started = time.perf_counter()
+    encoder, tokenizer = _build_encoder(config)
+    model = FrameModel(encoder, len(labels), pooling=config.pooling, dropout=config.dropout)
+    train_ds = _tokenize(dsd["train"], tokenizer, labels, config.max_length)
+    dev_ds = _tokenize(dsd["dev"], tokenizer, labels, config.max_length)
+    pos_weight = torch.tensor(positive_weights(y_train, config.pos_weight_cap))
+
+    def loss_fn(outputs: Any, targets: torch.Tensor, num_items_in_batch: Any = None):
+        logits = outputs["logits"]
+        return torch.nn.functional.binary_cross_entropy_with_logits(
+            logits, targets.to(logits.dtype), pos_weight=pos_weight.to(logits.device)
+        )
+
+    def compute_metrics(pred: Any) -> dict[str, float]:
+        probs = 1.0 / (1.0 + np.exp(-np.asarray(pred.predictions)))
+        decided = apply_thresholds(probs, [0.5] * len(labels), min_labels)
+        metric = MultilabelFrameMetric(labels)
+        return metric.compute(
+            predictions=decided.tolist(),
+            references=np.asarray(pred.label_ids).astype(int).tolist(),
+        )
+
+    steps_per_epoch = -(-len(train_ds) // config.batch_size)
+    total_steps = steps_per_epoch * config.epochs
+    with tempfile.TemporaryDirectory(prefix="framescope-train-") as tmp:
+        args = TrainingArguments(
+            output_dir=tmp,
+            num_train_epochs=config.epochs,
+            per_device_train_batch_size=config.batch_size,
+            per_device_eval_batch_size=64,
+            lr_scheduler_type="linear",
+            warmup_steps=int(round(config.warmup_ratio * total_steps)),
+            eval_strategy="epoch",
+            save_strategy="epoch",
+            save_total_limit=1,
+            save_only_model=True,
+            load_best_model_at_end=True,
+            metric_for_best_model="macro_f1",
+            greater_is_better=True,
+            logging_strategy="epoch",
+            report_to="none",
+            seed=config.seed,
+            data_seed=config.seed,
+            full_determinism=True,
+            disable_tqdm=not progress,
+            use_cpu=not torch.cuda.is_available(),
+            label_names=["labels"],
+            dataloader_num_workers=0,
+        )
+        trainer = Trainer(
+            model=model,
+            args=args,
+            train_dataset=train_ds,
+            eval_dataset=dev_ds,
+            data_collator=DataCollatorWithPadding(tokenizer),
+            compute_loss_func=loss_fn,
+            compute_metrics=compute_metrics,
+            callbacks=[EarlyStoppingCallback(config.early_stopping_patience)],
+            optimizers=(_optimizer(model, config), None),
+        )
+        trainer.train()
+        history = [
+            {k: v for k, v in entry.items() if k in ("epoch", "loss", "eval_loss", "eval_macro_f1")}
+            for entry in trainer.state.log_history
+        ]
+        best_metric = trainer.state.best_metric
+        epochs_run = trainer.state.epoch
+    torch.use_deterministic_algorithms(False)
+    train_seconds = time.perf_counter() - started
+    model.eval()
+
+    clf = FrameClassifier(
+        model,
+        tokenizer,
+        labels,
+        [0.5] * len(labels),
+        max_length=config.max_length,
+        min_labels=min_labels,
+    )
+    y_dev = label_matrix(dsd["dev"], labels)
+    dev_probs = clf.predict_proba(dsd["dev"]["text"])
+    clf.thresholds = tune_thresholds(dev_probs, y_dev)
+
+    baseline = TfidfBaseline(labels, min_labels=min_labels).fit(dsd["train"]["text"], y_train)
+    baseline.tune(dsd["dev"]["text"], y_dev)
+
+    metrics: dict[str, Any] = {
+        "dev": multilabel_scores(
+            y_dev, apply_thresholds(dev_probs, clf.thresholds, min_labels), labels
+        ).to_dict(),
+    }
+    if "test" in dsd and len(dsd["test"]):
+        y_test = label_matrix(dsd["test"], labels)
+        test_pred = apply_thresholds(
+            clf.predict_proba(dsd["test"]["text"]), clf.thresholds, min_labels
+        )
+        metrics["test"] = multilabel_scores(y_test, test_pred, labels).to_dict()
+        metrics["baseline_test"] = multilabel_scores(
+            y_test, baseline.predict_matrix(dsd["test"]["text"]), labels
+        ).to_dict()
+    metrics["split_sizes"] = {split: len(dsd[split]) for split in dsd}
+
+    clf.config = {
+        "codebook": {"name": meta["codebook"], "version": meta["codebook_version"]},
+        "base_model": base_model_record(config.base_model),
+        "training": config.to_dict(),
+        "corpus_hash": meta["corpus_hash"],
+        "corpus_source": meta.get("source", ""),
+        "metrics": metrics,
+        "training_log": {
+            "seconds": round(train_seconds, 1),
+            "epochs_run": epochs_run,
+            "best_dev_macro_f1_at_0.5": best_metric,
+            "history": history,
+            "device": "cuda" if torch.cuda.is_available() else "cpu",
+            "torch_threads": torch.get_num_threads(),
+        },
+    }
+    log.info("trained in %.1f s; dev macro-F1 %.3f", train_seconds, metrics["dev"]["macro_f1"])
+    if output_dir is not None:
+        save_with_baseline(clf, baseline, output_dir)
+    return clf
+
+
+def save_with_baseline(
+    clf: FrameClassifier, baseline: TfidfBaseline, output_dir: str | Path
+) -> Path:
+    """Save into a fresh sibling folder, then swap it into place: an interrupted save never
+    leaves a half-written model where a good one was."""
+    target = Path(output_dir)
+    if target.exists() and any(target.iterdir()) and not (target / "framescope.json").is_file():
+        raise FramescopeError(f"{target} exists and is not a framescope model; choose another path")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        clf.save(staging)
+        baseline.save(staging / BASELINE_DIR)
+        if target.exists():
+            shutil.rmtree(target)
+        staging.rename(target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    clf.source = str(target)
+    return target

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from framescope import FrameClassifier, load_corpus, train
+from framescope.errors import FramescopeError
+
+from .conftest import LABELS, tiny_config, tiny_records
+
+PICKLE_SUFFIXES = {".pkl", ".pickle", ".joblib", ".bin", ".pt", ".pth"}
+
+
+def _texts():
+    return [r["text"] for r in tiny_records()]
+
+
+def test_full_model_round_trip_gives_identical_probabilities(tiny_model_dir):
+    clf = FrameClassifier.load(tiny_model_dir)
+    again = FrameClassifier.load(tiny_model_dir)
+    probs = clf.predict_proba(_texts())
+    assert probs.shape == (len(_texts()), len(LABELS))
+    np.testing.assert_array_equal(probs, again.predict_proba(_texts()))
+    assert clf.labels == LABELS
+    files = {p.suffix for p in tiny_model_dir.rglob("*")}
+    assert not files & PICKLE_SUFFIXES
+    config = json.loads((tiny_model_dir / "framescope.json").read_text())
+    assert config["codebook"] == {"name": "toy", "version": "1"}
+    assert config["id2label"] == {"0": "alpha", "1": "beta", "2": "gamma"}
+    assert set(config["thresholds"]) == set(LABELS)
+    assert config["training"]["finetune"] == "full"
+    assert "test" in config["metrics"] and "baseline_test" in config["metrics"]
+    assert (tiny_model_dir / "README.md").read_text().count("| alpha |") == 1
+
+
+def test_lora_model_saves_an_adapter_and_reloads_identically(tmp_path, tiny_encoder, tiny_codebook):
+    corpus = load_corpus(tiny_records(), tiny_codebook)
+    clf = train(
+        corpus, tmp_path / "m", tiny_config(tiny_encoder, finetune="lora", epochs=2), progress=False
+    )
+    assert (tmp_path / "m" / "adapter_model.safetensors").is_file()
+    assert not (tmp_path / "m" / "model.safetensors").exists()
+    loaded = FrameClassifier.load(tmp_path / "m")
+    np.testing.assert_allclose(
+        loaded.predict_proba(_texts()), clf.predict_proba(_texts()), atol=1e-5
+    )
+
+
+def test_same_seed_same_metrics_and_predictions(tmp_path, tiny_encoder, tiny_codebook):
+    corpus = load_corpus(tiny_records(), tiny_codebook)
+    a = train(corpus, None, tiny_config(tiny_encoder, finetune="full", epochs=2), progress=False)
+    b = train(corpus, None, tiny_config(tiny_encoder, finetune="full", epochs=2), progress=False)
+    assert a.config["metrics"] == b.config["metrics"]
+    np.testing.assert_array_equal(a.predict_proba(_texts()), b.predict_proba(_texts()))
+
+
+def test_training_learns_the_toy_task(tiny_encoder, tiny_codebook):
+    corpus = load_corpus(tiny_records(), tiny_codebook)
+    clf = train(
+        corpus,
+        None,
+        tiny_config(
+            tiny_encoder, finetune="full", epochs=25, early_stopping_patience=25, head_lr=3e-2
+        ),
+        progress=False,
+    )
+    assert clf.config["metrics"]["dev"]["macro_f1"] >= 0.8
+    assert clf.predict(["foreign spies everywhere"])[0] == ["alpha"]
+
+
+def test_training_needs_a_dev_split(tiny_encoder, tiny_codebook):
+    rows = [r for r in tiny_records() if r["split"] != "dev"]
+    with pytest.raises(FramescopeError, match="no 'dev'"):
+        train(load_corpus(rows, tiny_codebook), None, tiny_config(tiny_encoder), progress=False)
+
+
+def test_training_refuses_to_overwrite_a_foreign_folder(tmp_path, tiny_encoder, tiny_codebook):
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(FramescopeError, match="not a framescope model"):
+        train(
+            load_corpus(tiny_records(), tiny_codebook),
+            tmp_path,
+            tiny_config(tiny_encoder, epochs=1),
+            progress=False,
+        )
+    assert (tmp_path / "notes.txt").read_text() == "mine"
