@@ -19,6 +19,31 @@ def _model_arg(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _train_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--base-model", default=None, help="preset (minilm-l6), local model folder or hub id"
+    )
+    p.add_argument("--finetune", choices=("lora", "full"), default=None)
+    p.add_argument("--epochs", type=int, default=None)
+    p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--max-length", type=int, default=None)
+    p.add_argument("--seed", type=int, default=None)
+
+
+def _train_config(args: argparse.Namespace):
+    from .training import TrainConfig
+
+    overrides = {
+        "base_model": args.base_model,
+        "finetune": args.finetune,
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "max_length": args.max_length,
+        "seed": args.seed,
+    }
+    return TrainConfig(**{k: v for k, v in overrides.items() if v is not None})
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="framescope", description="Tag how political statements frame unrest."
@@ -62,6 +87,24 @@ def _parser() -> argparse.ArgumentParser:
         help="write OUTPUT.json and OUTPUT.md (a path without extension)",
     )
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    p = sub.add_parser("cv", help="k-fold cross-validation beside the TF-IDF baseline")
+    p.add_argument("--corpus", required=True)
+    p.add_argument("--folds", type=int, default=5)
+    group = p.add_mutually_exclusive_group()
+    group.add_argument(
+        "--group-by",
+        default="event",
+        help="field whose values never straddle folds (default: event)",
+    )
+    group.add_argument(
+        "--fold-column",
+        default=None,
+        help="use the given folds in this column instead (e.g. split)",
+    )
+    p.add_argument("--codebook", default=None, help="codebook YAML (default: the one beside it)")
+    p.add_argument("-o", "--output", default=None, help="write OUTPUT.json and OUTPUT.md")
+    _train_options(p)
 
     p = sub.add_parser("validate", help="check a corpus; every problem with its line number")
     p.add_argument("path")
@@ -151,6 +194,26 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_cv(args: argparse.Namespace) -> int:
+    from .codebook import Codebook
+    from .cv import cross_validate
+
+    report = cross_validate(
+        args.corpus,
+        args.folds,
+        group_by=None if args.fold_column else args.group_by,
+        fold_column=args.fold_column,
+        config=_train_config(args),
+        codebook=Codebook.from_yaml(args.codebook) if args.codebook else None,
+        progress=not args.quiet,
+    )
+    print(report.to_text(), end="")
+    if args.output:
+        js, md = report.save(args.output)
+        log.info("wrote %s and %s", js, md)
+    return 0
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     from .codebook import Codebook
     from .corpus import validate_corpus
@@ -160,10 +223,23 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     for problem in problems:
         print(f"{args.path}: {problem}")
     if problems:
-        print(f"{len(problems)} problem(s)", file=sys.stderr)
-        return 1
+        print(f"framescope: error: {len(problems)} problem(s) in {args.path}", file=sys.stderr)
+        return 2
     print(f"{args.path}: OK")
     return 0
+
+
+def _quiet_libraries(quiet: bool) -> None:
+    """Weight-loading bars are noise on every call; everything else goes with --quiet."""
+    import transformers
+
+    transformers.utils.logging.disable_progress_bar()
+    transformers.utils.logging.set_verbosity_error()
+    if quiet:
+        import datasets
+
+        datasets.disable_progress_bars()
+        datasets.utils.logging.set_verbosity_error()
 
 
 COMMANDS = {
@@ -172,6 +248,7 @@ COMMANDS = {
     "train": _cmd_train,
     "evaluate": _cmd_evaluate,
     "validate": _cmd_validate,
+    "cv": _cmd_cv,
 }
 
 
@@ -183,9 +260,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.WARNING if args.quiet else logging.INFO,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    if args.quiet:
-        for name in ("transformers", "datasets"):
-            logging.getLogger(name).setLevel(logging.ERROR)
+    _quiet_libraries(args.quiet)
     try:
         return COMMANDS[args.command](args)
     except CorpusError as exc:

@@ -170,15 +170,23 @@ def read_corpus(source: CorpusSource, codebook: Codebook | None = None) -> RawCo
 
 
 def validate_records(
-    records: list[tuple[int, dict[str, Any]]], codebook: Codebook | None
+    records: list[tuple[int, dict[str, Any]]],
+    codebook: Codebook | None,
+    *,
+    require_split: bool = True,
 ) -> list[Problem]:
-    """Every problem in the records, in line order."""
+    """Every problem in the records, in line order.
+
+    With ``require_split=False`` (cross-validation pools all statements) the split field
+    may be absent or hold any value, such as a fold name.
+    """
+    required = REQUIRED_FIELDS if require_split else ("id", "text", "labels")
     problems: list[Problem] = []
     known = set(codebook.label_names) if codebook else None
     first_line_of_id: dict[str, int] = {}
     event_splits: dict[str, dict[str, int]] = {}
     for line, rec in records:
-        missing = [f for f in REQUIRED_FIELDS if f not in rec or _is_missing(rec[f])]
+        missing = [f for f in required if f not in rec or _is_missing(rec[f])]
         for name in missing:
             problems.append(Problem(line, f"missing field {name!r}"))
         rid = rec.get("id")
@@ -217,7 +225,7 @@ def validate_records(
                         problems.append(Problem(line, f"label {label!r} given twice"))
                     seen.add(str(label))
         split = rec.get("split")
-        if "split" not in missing:
+        if require_split and "split" not in missing:
             if split not in SPLITS:
                 problems.append(
                     Problem(
@@ -251,12 +259,12 @@ def validate_corpus(source: CorpusSource, codebook: Codebook | None = None) -> l
     return problems
 
 
-def _normalise(rec: dict[str, Any]) -> dict[str, Any]:
+def normalise_record(rec: dict[str, Any]) -> dict[str, Any]:
     out = {
         "id": str(rec["id"]),
         "text": rec["text"],
         "labels": [str(label) for label in rec["labels"]],
-        "split": rec["split"],
+        "split": "" if _is_missing(rec.get("split")) else str(rec["split"]),
     }
     for name, default in OPTIONAL_FIELDS.items():
         value = rec.get(name, default)
@@ -302,20 +310,40 @@ def corpus_hash(records: Iterable[dict[str, Any]]) -> str:
     return digest.hexdigest()
 
 
-def load_corpus(source: CorpusSource, codebook: Codebook | None = None) -> datasets.DatasetDict:
+def load_corpus(
+    source: CorpusSource,
+    codebook: Codebook | None = None,
+    *,
+    default_split: str | None = None,
+) -> datasets.DatasetDict:
     """Load a validated corpus as a ``datasets.DatasetDict`` with train/dev/test splits.
 
     Any problem (malformed lines, unknown labels, duplicate ids, an event in two splits, ...)
     raises ``CorpusError`` listing all of them. The codebook identity, label order and the
     corpus hash are recorded in each split's ``info.description`` (see ``corpus_metadata``).
+    With ``default_split`` (e.g. "test"), statements that have no split go to that split,
+    so a plain labelled file can be evaluated.
     """
     raw = read_corpus(source, codebook)
+    if default_split is not None:
+        if default_split not in SPLITS:
+            raise ValueError(f"default_split must be one of {SPLITS}")
+        for _, rec in raw.records:
+            if _is_missing(rec.get("split")) or rec.get("split") == "":
+                rec["split"] = default_split
     problems = raw.parse_problems + validate_records(raw.records, raw.codebook)
     if problems:
         problems.sort(key=lambda p: (p.line is None, p.line or 0))
         raise CorpusError(raw.source, problems)
-    rows = [_normalise(rec) for _, rec in raw.records]
+    rows = [normalise_record(rec) for _, rec in raw.records]
     book = raw.codebook or infer_codebook(rows, Path(raw.source).stem or "corpus")
+    return rows_to_dataset_dict(rows, book, raw.source)
+
+
+def rows_to_dataset_dict(
+    rows: list[dict[str, Any]], book: Codebook, source: str = "<rows>"
+) -> datasets.DatasetDict:
+    """Normalised, already validated rows -> DatasetDict with the codebook recorded."""
     meta = json.dumps(
         {
             "codebook": book.name,
@@ -323,14 +351,15 @@ def load_corpus(source: CorpusSource, codebook: Codebook | None = None) -> datas
             "labels": book.label_names,
             "min_labels": book.min_labels,
             "corpus_hash": corpus_hash(rows),
-            "source": raw.source,
+            "source": source,
         }
     )
     splits = {}
     for split in SPLITS:
         part = [row for row in rows if row["split"] == split]
         info = datasets.DatasetInfo(description=meta, features=FEATURES)
-        splits[split] = datasets.Dataset.from_list(part, features=FEATURES, info=info)
+        columns = {name: [row[name] for row in part] for name in FEATURES}
+        splits[split] = datasets.Dataset.from_dict(columns, features=FEATURES, info=info)
     return datasets.DatasetDict(splits)
 
 

@@ -12,7 +12,7 @@ import datasets
 
 from .baseline import TfidfBaseline
 from .classifier import BASELINE_DIR, FrameClassifier
-from .corpus import CorpusSource, as_corpus, corpus_metadata
+from .corpus import CorpusSource, corpus_metadata, load_corpus
 from .errors import FramescopeError
 from .metrics import Scores, multilabel_scores
 from .training import label_matrix
@@ -130,7 +130,10 @@ def evaluate(
     model has none, it is fitted on the corpus's train split.
     """
     clf = model if isinstance(model, FrameClassifier) else FrameClassifier.load(model)
-    dsd = as_corpus(corpus)
+    if isinstance(corpus, datasets.DatasetDict):
+        dsd = corpus
+    else:  # a plain labelled file without splits is evaluated whole ("all") or as test
+        dsd = load_corpus(corpus, default_split="test")
     meta = corpus_metadata(dsd)
     check_compatible(clf, meta)
     if split == "all":

@@ -14,7 +14,7 @@ from tqdm.auto import tqdm
 
 from .classifier import FrameClassifier
 from .errors import InputFileError
-from .tables import TableWriter, read_chunks, suggest_column
+from .tables import TableWriter, read_chunks, suggest_column, table_format
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +60,13 @@ def score_file(
     renamed into place only when complete; a sidecar ``<output>.meta.json`` records the
     model, its codebook and thresholds. Empty or missing texts get no label.
     """
-    clf = model if isinstance(model, FrameClassifier) else FrameClassifier.load(model)
     output_path = Path(output_path)
+    if not Path(input_path).is_file():
+        raise InputFileError(f"input file not found: {input_path}")
+    table_format(input_path), table_format(output_path)  # unsupported formats fail before work
     if Path(input_path).resolve() == output_path.resolve():
         raise InputFileError(f"{output_path}: output would overwrite the input")
+    clf = model if isinstance(model, FrameClassifier) else FrameClassifier.load(model)
     started = time.perf_counter()
     writer = TableWriter(output_path)
     rows = empty = 0

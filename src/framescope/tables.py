@@ -156,6 +156,9 @@ class TableWriter:
         self._close()
         if not self.tmp.exists() or (self.format == ".parquet" and self.tmp.stat().st_size == 0):
             raise InputFileError(f"{self.path}: nothing to write (the input had no rows)")
+        umask = os.umask(0)
+        os.umask(umask)
+        self.tmp.chmod(0o666 & ~umask)  # mkstemp made it owner-only
         os.replace(self.tmp, self.path)
         return self.path
 

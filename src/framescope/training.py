@@ -4,6 +4,7 @@ dev macro-F1, fixed seeds, and per-label thresholds tuned on dev."""
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import tempfile
 import time
@@ -42,7 +43,7 @@ class TrainConfig:
     pooling: str = "mean"
     max_length: int = 128
     batch_size: int = 16
-    epochs: int = 15
+    epochs: int = 12
     encoder_lr: float = 1e-4
     lora_lr: float = 1e-3
     head_lr: float = 2e-3
@@ -50,7 +51,7 @@ class TrainConfig:
     weight_decay: float = 0.01
     dropout: float = 0.1
     pos_weight_cap: float = 10.0
-    early_stopping_patience: int = 4
+    early_stopping_patience: int = 3
     lora_r: int = 16
     lora_alpha: int = 32
     lora_dropout: float = 0.05
@@ -218,6 +219,7 @@ def train(
             use_cpu=not torch.cuda.is_available(),
             label_names=["labels"],
             dataloader_num_workers=0,
+            train_sampling_strategy="group_by_length",
         )
         trainer = Trainer(
             model=model,
@@ -294,6 +296,14 @@ def train(
     return clf
 
 
+def _relax_permissions(folder: Path) -> None:
+    """mkdtemp/mkstemp create owner-only entries; give the model the user's usual modes."""
+    umask = os.umask(0)
+    os.umask(umask)
+    for path in [folder, *folder.rglob("*")]:
+        path.chmod((0o777 if path.is_dir() else 0o666) & ~umask)
+
+
 def save_with_baseline(
     clf: FrameClassifier, baseline: TfidfBaseline, output_dir: str | Path
 ) -> Path:
@@ -307,6 +317,7 @@ def save_with_baseline(
     try:
         clf.save(staging)
         baseline.save(staging / BASELINE_DIR)
+        _relax_permissions(staging)
         if target.exists():
             shutil.rmtree(target)
         staging.rename(target)

@@ -1,0 +1,37 @@
+# Set-up and the two jobs of the README. `make demo` and `make test` each install first.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+
+.PHONY: install demo test lint model clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	# the CPU build of torch first: an unpinned torch would pull a multi-GB CUDA build
+	$(PIP) install --quiet torch==2.13.0
+	$(PIP) install --quiet -e ".[test]"
+	touch $@
+
+demo: install
+	$(VENV)/bin/framescope score examples/statements.csv -o outputs/statements.scored.csv
+	$(PY) -c "import pandas as pd; pd.set_option('display.width', 200); \
+	df = pd.read_csv('outputs/statements.scored.csv'); \
+	print(df[['id', 'labels']].assign(text=df.text.str.slice(0, 90)).to_string(index=False))"
+
+test: install
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(PY) -m pytest -q
+
+lint: install
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+
+# Retrain the committed default model (only when the corpus or the recipe changes).
+model: install
+	$(VENV)/bin/framescope train --corpus data/unrest-v1 --output models/unrest-v1
+
+clean:
+	rm -rf outputs runs reports .pytest_cache

@@ -1,0 +1,60 @@
+"""The committed default model: loads offline, behaves on the reference statements, stays small."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from framescope import Codebook, FrameClassifier
+from framescope.classifier import default_model_dir
+
+from .conftest import ROOT
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def default():
+    return FrameClassifier.load()
+
+
+def test_loads_offline_with_the_codebook_labels(default):
+    book = Codebook.from_yaml(ROOT / "data" / "unrest-v1" / "codebook.yaml")
+    assert default.labels == book.label_names
+    assert default.codebook == {"name": book.name, "version": book.version}
+
+
+def test_reference_statements(default):
+    foreign, prices = default.predict(
+        [
+            "Foreign intelligence services organised these riots to topple our government.",
+            "Prices doubled overnight and people are furious.",
+        ]
+    )
+    assert "foreign_interference" in foreign
+    assert "foreign_interference" not in prices
+
+
+def test_the_committed_folder_is_small_and_pickle_free():
+    folder = default_model_dir()
+    size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    assert size < 10 * 1024 * 1024, size
+    assert not [p for p in folder.rglob("*") if p.suffix in {".pkl", ".bin", ".pt", ".joblib"}]
+    config = json.loads((folder / "framescope.json").read_text())
+    assert config["encoder_format"] == "peft-lora"
+    assert "| macro-f1 |" in (folder / "README.md").read_text()
+
+
+def test_the_card_reports_the_saved_metrics(default):
+    metrics = default.config["metrics"]
+    card = (default_model_dir() / "README.md").read_text()
+    assert f"**{metrics['test']['macro_f1']:.3f}**" in card
+    assert f"**{metrics['baseline_test']['macro_f1']:.3f}**" in card
+
+
+def test_scores_are_in_codebook_order_and_bounded(default):
+    probs = default.predict_proba(["The army will stay only until calm returns.", ""])
+    assert probs.shape == (2, len(default.labels))
+    assert np.isfinite(probs).all() and (probs >= 0).all() and (probs <= 1).all()
