@@ -252,10 +252,27 @@ def validate_records(
 
 
 def validate_corpus(source: CorpusSource, codebook: Codebook | None = None) -> list[Problem]:
-    """All problems of a corpus (parse errors and content errors), in line order."""
+    """All problems of a corpus, in line order: parse errors, content errors, exact duplicate
+    texts, then the corpus-level requirements its codebook declares (no line number)."""
+    from .quality import check_requirements
+
     raw = read_corpus(source, codebook)
     problems = raw.parse_problems + validate_records(raw.records, raw.codebook)
+    first_line_of_text: dict[str, int] = {}
+    for line, rec in raw.records:
+        text = rec.get("text")
+        if isinstance(text, str) and text.strip():
+            key = " ".join(text.lower().split())
+            if key in first_line_of_text:
+                problems.append(
+                    Problem(line, f"duplicate text (same as line {first_line_of_text[key]})")
+                )
+            else:
+                first_line_of_text[key] = line
     problems.sort(key=lambda p: (p.line is None, p.line or 0))
+    if not problems and raw.codebook is not None:
+        rows = [normalise_record(rec) for _, rec in raw.records]
+        problems += [Problem(None, msg) for msg in check_requirements(rows, raw.codebook)]
     return problems
 
 

@@ -41,7 +41,7 @@ class TrainConfig:
     base_model: str = DEFAULT_BASE
     finetune: str = "lora"
     pooling: str = "mean"
-    max_length: int = 128
+    max_length: int = 256
     batch_size: int = 16
     epochs: int = 12
     encoder_lr: float = 1e-4
@@ -92,6 +92,19 @@ def positive_weights(y: np.ndarray, cap: float) -> np.ndarray:
     return np.clip(weights, 1.0, cap).astype(np.float32)
 
 
+def weighted_bce_loss(pos_weight: torch.Tensor):
+    """The Trainer's ``compute_loss_func``: BCE on logits with per-label positive weights
+    (mean over statements and labels)."""
+
+    def loss_fn(outputs: Any, targets: torch.Tensor, num_items_in_batch: Any = None):
+        logits = outputs["logits"]
+        return torch.nn.functional.binary_cross_entropy_with_logits(
+            logits, targets.to(logits.dtype), pos_weight=pos_weight.to(logits.device)
+        )
+
+    return loss_fn
+
+
 def _build_encoder(config: TrainConfig) -> tuple[torch.nn.Module, Any]:
     from transformers import AutoModel, AutoTokenizer
 
@@ -105,7 +118,8 @@ def _build_encoder(config: TrainConfig) -> tuple[torch.nn.Module, Any]:
             r=config.lora_r,
             lora_alpha=config.lora_alpha,
             lora_dropout=config.lora_dropout,
-            target_modules=r".*encoder\.layer\.\d+\..*(query|key|value|dense)$",
+            # attention and feed-forward projections of every layer (BERT and MPNet names)
+            target_modules=r".*encoder\.layer\.\d+\..*\.(query|key|value|q|k|v|o|dense)$",
             bias="none",
         )
         encoder = get_peft_model(encoder, lora)
@@ -178,11 +192,7 @@ def train(
     dev_ds = _tokenize(dsd["dev"], tokenizer, labels, config.max_length)
     pos_weight = torch.tensor(positive_weights(y_train, config.pos_weight_cap))
 
-    def loss_fn(outputs: Any, targets: torch.Tensor, num_items_in_batch: Any = None):
-        logits = outputs["logits"]
-        return torch.nn.functional.binary_cross_entropy_with_logits(
-            logits, targets.to(logits.dtype), pos_weight=pos_weight.to(logits.device)
-        )
+    loss_fn = weighted_bce_loss(pos_weight)
 
     def compute_metrics(pred: Any) -> dict[str, float]:
         probs = 1.0 / (1.0 + np.exp(-np.asarray(pred.predictions)))
@@ -232,6 +242,10 @@ def train(
             callbacks=[EarlyStoppingCallback(config.early_stopping_patience)],
             optimizers=(_optimizer(model, config), None),
         )
+        if not progress:
+            from transformers.trainer_callback import PrinterCallback
+
+            trainer.remove_callback(PrinterCallback)  # it prints every log dict to stdout
         trainer.train()
         history = [
             {k: v for k, v in entry.items() if k in ("epoch", "loss", "eval_loss", "eval_macro_f1")}
