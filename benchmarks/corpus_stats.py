@@ -37,16 +37,22 @@ def near_copies(texts: list[str], threshold: float = 0.8) -> int:
     return int(flagged.sum())
 
 
-def agreement(rows: list[dict], labels: list[str], path: Path) -> list[str]:
-    gold = {r["id"]: r["labels"] for r in rows}
-    second = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+def _read_labels(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def agreement(rows: list[dict], labels: list[str], folder: Path) -> list[str]:
+    """Agreement between the two independent annotations (before adjudication)."""
+    gold = {r["id"]: r["labels"] for r in _read_labels(folder / "first_annotator.jsonl")}
+    second = _read_labels(folder / "second_annotator.jsonl")
     second = [s for s in second if s["id"] in gold]
     a = np.array([[name in gold[s["id"]] for name in labels] for s in second])
     b = np.array([[name in s["labels"] for name in labels] for s in second])
     out = [
-        f"Second annotator: {len(second)} statements labelled blind (text and codebook only).",
+        f"Two independent annotations of {len(second)} statements (a random sample; the second "
+        "annotator saw only the text and the codebook), compared before adjudication.",
         "",
-        "| label | positives (corpus / second) | Cohen's kappa | F1 between annotators |",
+        "| label | positives (first / second) | Cohen's kappa | F1 between annotators |",
         "|---|---|---|---|",
     ]
     for j, name in enumerate(labels):
@@ -133,9 +139,9 @@ def main() -> None:
         seen.setdefault(r["event"], r)
     for event, r in sorted(seen.items(), key=lambda x: (x[1]["split"], x[0])):
         lines.append(f"| {event} | {r['country']} | {r['year']} | {r['split']} | {events[event]} |")
-    second = args.corpus / "agreement" / "second_annotator.jsonl"
-    if second.is_file():
-        lines += ["", "## Agreement", ""] + agreement(rows, labels, second)
+    folder = args.corpus / "agreement"
+    if (folder / "second_annotator.jsonl").is_file():
+        lines += ["", "## Agreement", ""] + agreement(rows, labels, folder)
     print("\n".join(lines))
 
 
