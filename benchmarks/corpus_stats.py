@@ -63,6 +63,17 @@ def agreement(rows: list[dict], labels: list[str], folder: Path) -> list[str]:
     out.append(
         f"| **all** | | | macro-F1 {macro:.2f}, identical label sets {(a == b).all(1).mean():.0%} |"
     )
+    adjudicated = folder / "adjudication.jsonl"
+    if adjudicated.is_file():
+        decisions = _read_labels(adjudicated)
+        wins = {k: sum(d["winner"] == k for d in decisions) for k in ("a", "b", "neither")}
+        out += [
+            "",
+            f"Adjudication: {len(decisions)} disagreements were decided against the codebook "
+            f"(first annotator's labels kept {wins['a']} times, second's {wins['b']}, a third "
+            f"set {wins['neither']}). The corpus holds the adjudicated labels; the rules that "
+            "settled them are in docs/annotation-guide.md.",
+        ]
     return out
 
 
