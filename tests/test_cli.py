@@ -237,7 +237,9 @@ def test_cli_train_writes_a_model(tmp_path, tiny_encoder, capsys):
         ]
     )
     assert rc == 0
-    assert "saved" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "recipe: base_model=" in out and "finetune=full" in out and "epochs=1" in out
+    assert "saved" in out
     assert (tmp_path / "m" / "framescope.json").is_file()
 
 

@@ -231,8 +231,12 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 def _quiet_libraries(quiet: bool) -> None:
     """Weight-loading bars are noise on every call; everything else goes with --quiet."""
+    import warnings
+
     import transformers
 
+    # deprecation notices from the libraries are for developers, not for users of the CLI
+    warnings.filterwarnings("ignore", category=FutureWarning)
     transformers.utils.logging.disable_progress_bar()
     transformers.utils.logging.set_verbosity_error()
     if quiet:
