@@ -18,8 +18,9 @@ $(VENV)/.installed: pyproject.toml
 demo: install
 	$(VENV)/bin/framescope score examples/statements.csv -o outputs/statements.scored.csv
 	$(PY) -c "import pandas as pd; pd.set_option('display.width', 200); \
-	df = pd.read_csv('outputs/statements.scored.csv'); \
-	print(df[['id', 'labels']].assign(text=df.text.str.slice(0, 90)).to_string(index=False))"
+	df = pd.read_csv('outputs/statements.scored.csv', keep_default_na=False); \
+	df['labels'] = df['labels'].replace('', '(none)'); \
+	print(df[['id', 'labels']].assign(text=df.text.str.slice(0, 80)).to_string(index=False))"
 
 test: install
 	$(VENV)/bin/ruff check src tests benchmarks

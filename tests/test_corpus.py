@@ -64,13 +64,13 @@ def _bad_corpus_lines() -> list[str]:
     good = {"id": "a", "text": "t", "labels": [], "split": "train", "event": "e1"}
     return [
         json.dumps(good),  # 1 ok
-        json.dumps({**good, "id": "b", "labels": ["alpah"]}),  # 2 unknown label
+        json.dumps({**good, "id": "b", "labels": ["alpah"], "text": "t2"}),  # 2 unknown label
         json.dumps({**good, "id": "c", "text": "   "}),  # 3 empty text
-        json.dumps({**good, "id": "a"}),  # 4 duplicate id
+        json.dumps({**good, "id": "a", "text": "t4"}),  # 4 duplicate id
         json.dumps({k: v for k, v in good.items() if k != "text"} | {"id": "d"}),  # 5 missing
-        json.dumps({**good, "id": "e", "split": "dev"}),  # 6 event in 2 splits
+        json.dumps({**good, "id": "e", "split": "dev", "text": "t6"}),  # 6 event in 2 splits
         "{not json",  # 7 malformed
-        json.dumps({**good, "id": "f", "labels": "alpha"}),  # 8 string labels
+        json.dumps({**good, "id": "f", "labels": "alpha", "text": "t8"}),  # 8 string labels
     ]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from datasets import DatasetDict
 
 from framescope import FrameClassifier, TrainConfig, load_corpus, train
 
@@ -14,10 +15,11 @@ pytestmark = pytest.mark.slow
 
 def test_real_encoder_lora_fine_tune_round_trip(tmp_path):
     corpus = load_corpus(ROOT / "data" / "unrest-v1")
-    small = corpus.copy()
-    small["train"] = corpus["train"].shuffle(seed=0).select(range(96))
-    small["dev"] = corpus["dev"].select(range(32))
-    small["test"] = corpus["test"].select(range(32))
+    small = DatasetDict(
+        train=corpus["train"].shuffle(seed=0).select(range(96)),
+        dev=corpus["dev"].select(range(32)),
+        test=corpus["test"].select(range(32)),
+    )
     config = TrainConfig(epochs=2, max_length=64, early_stopping_patience=2)
     clf = train(small, tmp_path / "m", config, progress=False)
     assert clf.config["base_model"]["name"] == "minilm-l6"

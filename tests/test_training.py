@@ -67,7 +67,11 @@ def test_training_learns_the_toy_task(tiny_encoder, tiny_codebook):
         progress=False,
     )
     assert clf.config["metrics"]["dev"]["macro_f1"] >= 0.8
-    assert clf.predict(["foreign spies everywhere"])[0] == ["alpha"]
+    foreign, prices, other = clf.predict_proba(
+        ["foreign spies everywhere", "prices are angry", "the train left"]
+    )
+    assert foreign.argmax() == 0 and prices.argmax() == 1
+    assert foreign[0] > other[0] and prices[1] > other[1]
 
 
 def test_training_needs_a_dev_split(tiny_encoder, tiny_codebook):

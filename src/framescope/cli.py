@@ -160,17 +160,10 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from .training import TrainConfig, train
+    from .training import train
 
-    overrides = {
-        "base_model": args.base_model,
-        "finetune": args.finetune,
-        "epochs": args.epochs,
-        "batch_size": args.batch_size,
-        "max_length": args.max_length,
-        "seed": args.seed,
-    }
-    config = TrainConfig(**{k: v for k, v in overrides.items() if v is not None})
+    config = _train_config(args)
+    print("recipe: " + ", ".join(f"{k}={v}" for k, v in config.to_dict().items()), flush=True)
     clf = train(args.corpus, args.output, config, progress=not args.quiet)
     metrics = clf.config["metrics"]
     line = f"saved {args.output}: dev macro-F1 {metrics['dev']['macro_f1']:.3f}"

@@ -112,5 +112,5 @@ def score_file(
     }
     Path(f"{final}.meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     summary = ScoreSummary(rows, seconds, final, empty)
-    log.info("%s", summary)
+    log.debug("%s", summary)
     return summary
