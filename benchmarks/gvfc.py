@@ -64,6 +64,7 @@ def main() -> int:
     )
     parser.add_argument("--only", nargs="*", default=None, help="run only these folds")
     parser.add_argument("--finetune", choices=("lora", "full"), default=None)
+    parser.add_argument("--epochs", type=int, default=None, help="override the default epochs")
     parser.add_argument("--output", type=Path, default=ROOT / "reports" / "gvfc")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args()
@@ -79,7 +80,8 @@ def main() -> int:
         # test on the chosen folds only; the others still train
         keep = set(args.only)
         records = [dict(r, fold=r["fold"] if r["fold"] in keep else "train-only") for r in records]
-    config = TrainConfig() if args.finetune is None else TrainConfig(finetune=args.finetune)
+    overrides = {"finetune": args.finetune, "epochs": args.epochs}
+    config = TrainConfig(**{k: v for k, v in overrides.items() if v is not None})
     started = time.perf_counter()
     report = cross_validate(
         records,

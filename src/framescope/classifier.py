@@ -192,7 +192,9 @@ class FrameClassifier:
             base_record = self.config.get("base_model", {})
             for cfg in encoder.peft_config.values():
                 cfg.base_model_name_or_path = base_record.get("hub_id", base_record.get("name"))
-            encoder.save_pretrained(str(path), safe_serialization=True)
+            # embeddings are frozen under LoRA; saying so keeps peft from looking up the base
+            # model's config on the hub
+            encoder.save_pretrained(str(path), safe_serialization=True, save_embedding_layers=False)
             weights = ADAPTER_WEIGHTS
         else:
             encoder.config.id2label = dict(enumerate(self._labels))
