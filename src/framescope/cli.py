@@ -67,14 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="fine-tune a model on a corpus")
     p.add_argument("--corpus", required=True, help="corpus folder or .jsonl/.csv/.parquet file")
     p.add_argument("--output", required=True, help="model folder to write")
-    p.add_argument(
-        "--base-model", default=None, help="preset (minilm-l6), local model folder or hub id"
-    )
-    p.add_argument("--finetune", choices=("lora", "full"), default=None)
-    p.add_argument("--epochs", type=int, default=None)
-    p.add_argument("--batch-size", type=int, default=None)
-    p.add_argument("--max-length", type=int, default=None)
-    p.add_argument("--seed", type=int, default=None)
+    _train_options(p)
 
     p = sub.add_parser("evaluate", help="per-label and overall scores beside the TF-IDF baseline")
     _model_arg(p)

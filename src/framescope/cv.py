@@ -160,12 +160,10 @@ class CVReport:
         return "\n".join(out) + "\n"
 
     def save(self, stem: str | Path) -> tuple[Path, Path]:
-        stem = Path(stem)
-        stem.parent.mkdir(parents=True, exist_ok=True)
-        js, md = stem.with_suffix(".json"), stem.with_suffix(".md")
-        js.write_text(self.to_json() + "\n", encoding="utf-8")
-        md.write_text(self.to_markdown(), encoding="utf-8")
-        return js, md
+        """Write ``<stem>.json`` and ``<stem>.md``."""
+        from .evaluation import write_json_and_markdown
+
+        return write_json_and_markdown(stem, self.to_json(), self.to_markdown())
 
 
 def _groups(rows: list[dict[str, Any]], group_by: str | None) -> list[str]:

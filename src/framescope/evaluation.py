@@ -75,12 +75,17 @@ class EvaluationReport:
 
     def save(self, stem: str | Path) -> tuple[Path, Path]:
         """Write ``<stem>.json`` and ``<stem>.md``."""
-        stem = Path(stem)
-        stem.parent.mkdir(parents=True, exist_ok=True)
-        js, md = stem.with_suffix(".json"), stem.with_suffix(".md")
-        js.write_text(self.to_json() + "\n", encoding="utf-8")
-        md.write_text(self.to_markdown(), encoding="utf-8")
-        return js, md
+        return write_json_and_markdown(stem, self.to_json(), self.to_markdown())
+
+
+def write_json_and_markdown(stem: str | Path, json_text: str, markdown: str) -> tuple[Path, Path]:
+    """Write a report as ``<stem>.json`` and ``<stem>.md``; return both paths."""
+    stem = Path(stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    js, md = stem.with_suffix(".json"), stem.with_suffix(".md")
+    js.write_text(json_text + "\n", encoding="utf-8")
+    md.write_text(markdown, encoding="utf-8")
+    return js, md
 
 
 def check_compatible(clf: FrameClassifier, meta: dict[str, Any]) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import tempfile
 import time
 from dataclasses import asdict, dataclass, fields
@@ -22,6 +21,7 @@ from .codebook import Codebook
 from .corpus import CorpusSource, as_corpus, corpus_metadata
 from .encoders import DEFAULT_BASE, base_model_record, resolve_base_model
 from .errors import FramescopeError
+from .fsutil import replacing_directory
 from .metrics import MultilabelFrameMetric, multilabel_scores
 from .modeling import FrameModel
 from .thresholds import apply_thresholds, tune_thresholds
@@ -326,17 +326,9 @@ def save_with_baseline(
     target = Path(output_dir)
     if target.exists() and any(target.iterdir()) and not (target / "framescope.json").is_file():
         raise FramescopeError(f"{target} exists and is not a framescope model; choose another path")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
+    with replacing_directory(target) as staging:
         clf.save(staging)
         baseline.save(staging / BASELINE_DIR)
         _relax_permissions(staging)
-        if target.exists():
-            shutil.rmtree(target)
-        staging.rename(target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     clf.source = str(target)
     return target
