@@ -65,6 +65,7 @@ def main() -> int:
     parser.add_argument("--only", nargs="*", default=None, help="run only these folds")
     parser.add_argument("--finetune", choices=("lora", "full"), default=None)
     parser.add_argument("--epochs", type=int, default=None, help="override the default epochs")
+    parser.add_argument("--base-model", default=None, help="preset or folder (default minilm-l6)")
     parser.add_argument("--output", type=Path, default=ROOT / "reports" / "gvfc")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args()
@@ -80,7 +81,7 @@ def main() -> int:
         # test on the chosen folds only; the others still train
         keep = set(args.only)
         records = [dict(r, fold=r["fold"] if r["fold"] in keep else "train-only") for r in records]
-    overrides = {"finetune": args.finetune, "epochs": args.epochs}
+    overrides = {"finetune": args.finetune, "epochs": args.epochs, "base_model": args.base_model}
     config = TrainConfig(**{k: v for k, v in overrides.items() if v is not None})
     started = time.perf_counter()
     report = cross_validate(
@@ -96,7 +97,7 @@ def main() -> int:
     print(report.to_text())
     lines = ["| system | macro-F1 (mean ± sd) | micro-F1 (mean ± sd) |", "|---|---|---|"]
     for system, name in (
-        ("framescope", "framescope, MiniLM-L6 (22.7M)"),
+        ("framescope", f"framescope, {config.base_model}"),
         ("tfidf-logreg", "TF-IDF + logistic regression"),
     ):
         s = summary[system]
@@ -113,7 +114,7 @@ def main() -> int:
         f"\nfolds: {len(report.folds)}; framescope above the baseline on macro-F1 in "
         f"{report.folds_won()} of {len(report.folds)}; micro-F1 in "
         f"{report.folds_won('micro_f1')}; total time {seconds / 60:.1f} min "
-        f"(recipe: {config.finetune})."
+        f"(base {config.base_model}, {config.finetune}, at most {config.epochs} epochs)."
     )
     js, md = report.save(args.output)
     md.write_text(md.read_text() + "\n" + "\n".join(lines) + f"\n\nTotal time: {seconds:.0f} s\n")
