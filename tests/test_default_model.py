@@ -58,3 +58,12 @@ def test_scores_are_in_codebook_order_and_bounded(default):
     probs = default.predict_proba(["The army will stay only until calm returns.", ""])
     assert probs.shape == (2, len(default.labels))
     assert np.isfinite(probs).all() and (probs >= 0).all() and (probs <= 1).all()
+
+
+def test_the_default_model_was_trained_on_the_committed_corpus(default):
+    from framescope import load_corpus
+    from framescope.corpus import corpus_metadata
+
+    corpus = load_corpus(ROOT / "data" / "unrest-v1")
+    # a corpus change without retraining (make model) fails here
+    assert default.config["corpus_hash"] == corpus_metadata(corpus)["corpus_hash"]
