@@ -20,7 +20,7 @@ def test_real_encoder_lora_fine_tune_round_trip(tmp_path):
         dev=corpus["dev"].select(range(32)),
         test=corpus["test"].select(range(32)),
     )
-    config = TrainConfig(epochs=2, max_length=64, early_stopping_patience=2)
+    config = TrainConfig(finetune="lora", epochs=2, max_length=64, early_stopping_patience=2)
     clf = train(small, tmp_path / "m", config, progress=False)
     assert clf.config["base_model"]["name"] == "minilm-l6"
     assert clf.config["training_log"]["epochs_run"] == 2

@@ -33,13 +33,15 @@ log = logging.getLogger(__name__)
 class TrainConfig:
     """Every setting of a training run; saved whole in framescope.json.
 
-    ``finetune="lora"`` trains a LoRA adapter (rank ``lora_r``) on all attention and
-    feed-forward projections plus the head, so the saved model is a few MB over the base
-    package; ``finetune="full"`` updates every encoder weight.
+    ``finetune="full"`` (the default) updates every encoder weight; ``finetune="lora"``
+    trains a LoRA adapter (rank ``lora_r``) on all attention and feed-forward projections
+    plus the head, so the saved model is a few MB over the base package. Full fine-tuning
+    measured better (GVFC 5-fold macro-F1 0.824 vs 0.807; unrest-v1 test 0.856 vs 0.851);
+    LoRA is for small model folders, such as the committed default model.
     """
 
     base_model: str = DEFAULT_BASE
-    finetune: str = "lora"
+    finetune: str = "full"
     pooling: str = "mean"
     max_length: int = 256
     batch_size: int = 16
