@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from framescope.cli import main
-from framescope.cv import assign_folds, cross_validate
+from framescope.cv import CVReport, assign_folds, cross_validate
 from framescope.errors import FramescopeError
 
 from .conftest import LABELS, tiny_config, tiny_records
@@ -67,6 +67,25 @@ def test_cross_validate_reports_every_fold_for_both_systems(tiny_encoder, tiny_c
     assert set(summary["tfidf-logreg"]) >= {f"f1_{n}" for n in LABELS}
     md = report.to_markdown()
     assert "mean ± sd" in md and "tfidf F1" in md and "of 3 folds" in md
+
+
+def test_saved_reports_reload_and_disjoint_runs_combine(tiny_encoder, tiny_codebook):
+    rows = _rows_with_events()
+    config = tiny_config(tiny_encoder, finetune="full", epochs=1)
+    whole = cross_validate(
+        rows, 3, group_by="event", codebook=tiny_codebook, config=config, progress=False
+    )
+    again = CVReport.from_dict(json.loads(whole.to_json()))
+    assert again.summary() == whole.summary() and again.grouping == whole.grouping
+    parts = [CVReport(whole.labels, [f], whole.grouping, whole.config) for f in whole.folds]
+    joined = CVReport.combine(parts[::-1])
+    assert [f.fold for f in joined.folds] == ["fold0", "fold1", "fold2"]
+    assert joined.summary() == whole.summary()
+    with pytest.raises(ValueError, match="more than one run"):
+        CVReport.combine([parts[0], parts[0]])
+    other = CVReport(whole.labels, [whole.folds[1]], whole.grouping, {**whole.config, "seed": 1})
+    with pytest.raises(ValueError, match="different config"):
+        CVReport.combine([parts[0], other])
 
 
 def test_cli_cv_writes_json_and_markdown(tmp_path, tiny_encoder, tiny_codebook, capsys):

@@ -48,6 +48,25 @@ def test_lora_model_saves_an_adapter_and_reloads_identically(tmp_path, tiny_enco
     )
 
 
+def test_adapter_can_be_stored_in_half_precision(tmp_path, tiny_encoder, tiny_codebook):
+    from safetensors import safe_open
+
+    corpus = load_corpus(tiny_records(), tiny_codebook)
+    clf = train(corpus, None, tiny_config(tiny_encoder, finetune="lora", epochs=2), progress=False)
+    full, half = clf.save(tmp_path / "f32"), clf.save(tmp_path / "f16", adapter_dtype="float16")
+    weights = "adapter_model.safetensors"
+    with safe_open(str(half / weights), "pt") as f:
+        assert {str(f.get_tensor(k).dtype) for k in f.keys()} == {"torch.float16"}
+    assert (half / weights).stat().st_size < 0.6 * (full / weights).stat().st_size
+    assert json.loads((half / "framescope.json").read_text())["adapter_dtype"] == "float16"
+    loaded = FrameClassifier.load(half)
+    np.testing.assert_allclose(
+        loaded.predict_proba(_texts()), clf.predict_proba(_texts()), atol=2e-3
+    )
+    with pytest.raises(ValueError, match="adapter_dtype"):
+        clf.save(tmp_path / "bad", adapter_dtype="int8")
+
+
 def test_same_seed_same_metrics_and_predictions(tmp_path, tiny_encoder, tiny_codebook):
     corpus = load_corpus(tiny_records(), tiny_codebook)
     a = train(corpus, None, tiny_config(tiny_encoder, finetune="full", epochs=2), progress=False)

@@ -179,10 +179,17 @@ class FrameClassifier:
         return out
 
     # ------------------------------------------------------------- save/load
-    def save(self, path: str | Path) -> Path:
+    def save(self, path: str | Path, *, adapter_dtype: str = "float32") -> Path:
         """Write the model folder: framescope.json, head.safetensors, the encoder (full
-        weights or a peft adapter), the tokenizer and the model card."""
+        weights or a peft adapter), the tokenizer and the model card.
+
+        ``adapter_dtype="float16"`` stores a LoRA adapter at half size (it is cast back to
+        float32 on load); it has no effect on a fully fine-tuned encoder.
+        """
         from .modelcard import write_model_card
+
+        if adapter_dtype not in ("float32", "float16"):
+            raise ValueError(f"adapter_dtype must be 'float32' or 'float16', not {adapter_dtype!r}")
 
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
@@ -196,6 +203,8 @@ class FrameClassifier:
             # model's config on the hub
             encoder.save_pretrained(str(path), safe_serialization=True, save_embedding_layers=False)
             weights = ADAPTER_WEIGHTS
+            if adapter_dtype == "float16":
+                _halve_safetensors(path / weights)
         else:
             encoder.config.id2label = dict(enumerate(self._labels))
             encoder.config.label2id = {n: i for i, n in enumerate(self._labels)}
@@ -216,6 +225,7 @@ class FrameClassifier:
                 "max_length": self.max_length,
                 "pooling": self.model.pooling,
                 "encoder_format": "peft-lora" if adapter else "transformers",
+                "adapter_dtype": adapter_dtype if adapter else None,
                 "files": {
                     HEAD_FILE: file_sha256(path / HEAD_FILE),
                     weights: file_sha256(path / weights),
@@ -257,6 +267,13 @@ class FrameClassifier:
         clf.to(pick_device(device))
         clf.model.eval()
         return clf
+
+
+def _halve_safetensors(file: Path) -> None:
+    """Rewrite a safetensors file with its float32 tensors stored as float16."""
+    tensors = load_file(str(file))
+    halved = {k: v.half() if v.dtype == torch.float32 else v for k, v in tensors.items()}
+    save_file(halved, str(file), metadata={"format": "pt"})
 
 
 def _read_config(path: Path) -> dict[str, Any]:

@@ -103,6 +103,40 @@ class CVReport:
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CVReport:
+        """Rebuild a report from :meth:`to_dict` output (a saved ``<stem>.json``)."""
+        folds = [
+            FoldResult(
+                fold=f["fold"],
+                sizes=dict(f["sizes"]),
+                systems={k: Scores.from_dict(v) for k, v in f["systems"].items()},
+                seconds=float(f["seconds"]),
+            )
+            for f in data["folds"]
+        ]
+        return cls(list(data["labels"]), folds, data["grouping"], dict(data.get("config", {})))
+
+    @classmethod
+    def combine(cls, reports: list[CVReport]) -> CVReport:
+        """Join reports of runs that tested disjoint folds of the same data with the same
+        settings (for example folds run in separate sessions). Raises ``ValueError`` when the
+        labels, grouping or training settings differ or a fold appears twice."""
+        if not reports:
+            raise ValueError("nothing to combine")
+        first = reports[0]
+        for other in reports[1:]:
+            for what in ("labels", "grouping", "config"):
+                if getattr(other, what) != getattr(first, what):
+                    raise ValueError(f"cannot combine cross-validation runs with different {what}")
+        folds = [f for r in reports for f in r.folds]
+        names = [f.fold for f in folds]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"fold(s) {', '.join(repeated)} appear in more than one run")
+        folds.sort(key=lambda f: f.fold)
+        return cls(first.labels, folds, first.grouping, first.config)
+
     def _tables(self) -> tuple[list[list[str]], list[list[str]]]:
         summary = self.summary()
         fold_rows = [["fold", "train/dev/test", "framescope macro / micro", "tfidf macro / micro"]]

@@ -96,6 +96,8 @@ def render_model_card(config: dict[str, Any]) -> str:
     comparison = config.get("comparison")
     if comparison:
         out += ["## Adapter versus full fine-tune", "", comparison.strip(), ""]
+    for title, text in config.get("card_sections", {}).items():
+        out += [f"## {title}", "", str(text).strip(), ""]
     out += [
         "## Limits",
         "",
