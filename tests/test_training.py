@@ -67,6 +67,24 @@ def test_adapter_can_be_stored_in_half_precision(tmp_path, tiny_encoder, tiny_co
         clf.save(tmp_path / "bad", adapter_dtype="int8")
 
 
+def test_training_with_a_half_adapter_reports_the_stored_weights(
+    tmp_path, tiny_encoder, tiny_codebook
+):
+    from safetensors import safe_open
+
+    corpus = load_corpus(tiny_records(), tiny_codebook)
+    config = tiny_config(tiny_encoder, finetune="lora", epochs=2, adapter_dtype="float16")
+    clf = train(corpus, tmp_path / "m", config, progress=False)
+    with safe_open(str(tmp_path / "m" / "adapter_model.safetensors"), "pt") as f:
+        assert {str(f.get_tensor(k).dtype) for k in f.keys()} == {"torch.float16"}
+    # the in-memory model was rounded before thresholds and metrics, so the loaded one matches
+    loaded = FrameClassifier.load(tmp_path / "m")
+    np.testing.assert_allclose(
+        loaded.predict_proba(_texts()), clf.predict_proba(_texts()), atol=1e-5
+    )
+    assert loaded.config["training"]["adapter_dtype"] == "float16"
+
+
 def test_same_seed_same_metrics_and_predictions(tmp_path, tiny_encoder, tiny_codebook):
     corpus = load_corpus(tiny_records(), tiny_codebook)
     a = train(corpus, None, tiny_config(tiny_encoder, finetune="full", epochs=2), progress=False)

@@ -57,11 +57,16 @@ class TrainConfig:
     lora_r: int = 16
     lora_alpha: int = 32
     lora_dropout: float = 0.05
+    adapter_dtype: str = "float32"
     seed: int = 42
 
     def __post_init__(self) -> None:
         if self.finetune not in ("lora", "full"):
             raise ValueError(f"finetune must be 'lora' or 'full', not {self.finetune!r}")
+        if self.adapter_dtype not in ("float32", "float16"):
+            raise ValueError(
+                f"adapter_dtype must be 'float32' or 'float16', not {self.adapter_dtype!r}"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -258,6 +263,13 @@ def train(
     torch.use_deterministic_algorithms(False)
     train_seconds = time.perf_counter() - started
     model.eval()
+    if config.finetune == "lora" and config.adapter_dtype == "float16":
+        # round the adapter to what will be stored, so thresholds and metrics describe the
+        # saved weights
+        with torch.no_grad():
+            for name, param in model.encoder.named_parameters():
+                if "lora_" in name:
+                    param.copy_(param.half().float())
 
     clf = FrameClassifier(
         model,
@@ -329,7 +341,9 @@ def save_with_baseline(
     if target.exists() and any(target.iterdir()) and not (target / "framescope.json").is_file():
         raise FramescopeError(f"{target} exists and is not a framescope model; choose another path")
     with replacing_directory(target) as staging:
-        clf.save(staging)
+        clf.save(
+            staging, adapter_dtype=clf.config.get("training", {}).get("adapter_dtype", "float32")
+        )
         baseline.save(staging / BASELINE_DIR)
         _relax_permissions(staging)
     clf.source = str(target)
