@@ -24,6 +24,12 @@ def _train_options(p: argparse.ArgumentParser) -> None:
         "--base-model", default=None, help="preset (minilm-l6), local model folder or hub id"
     )
     p.add_argument("--finetune", choices=("lora", "full"), default=None)
+    p.add_argument(
+        "--adapter-dtype",
+        choices=("float32", "float16"),
+        default=None,
+        help="storage of a LoRA adapter (float16: half the size)",
+    )
     p.add_argument("--epochs", type=int, default=None)
     p.add_argument("--batch-size", type=int, default=None)
     p.add_argument("--max-length", type=int, default=None)
@@ -36,6 +42,7 @@ def _train_config(args: argparse.Namespace):
     overrides = {
         "base_model": args.base_model,
         "finetune": args.finetune,
+        "adapter_dtype": getattr(args, "adapter_dtype", None),
         "epochs": args.epochs,
         "batch_size": args.batch_size,
         "max_length": args.max_length,
@@ -56,13 +63,23 @@ def _parser() -> argparse.ArgumentParser:
     _model_arg(p)
     p.add_argument("--json", action="store_true", help="JSON lines instead of a table")
 
-    p = sub.add_parser("score", help="score a .csv/.jsonl/.jsonl.gz/.parquet file")
-    p.add_argument("input")
-    p.add_argument("-o", "--output", required=True)
+    p = sub.add_parser(
+        "score", help="score a .csv/.jsonl/.jsonl.gz/.parquet file, or a folder of them"
+    )
+    p.add_argument("input", help="a table file, or a folder whose tables are scored one by one")
+    p.add_argument(
+        "-o", "--output", required=True, help="output file (a folder when the input is one)"
+    )
     p.add_argument("--text-column", default="text")
     _model_arg(p)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--chunk-size", type=int, default=4096, help="rows read and written at a time")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted run from its completed parts (and, for a folder, "
+        "skip the files already scored)",
+    )
 
     p = sub.add_parser("train", help="fine-tune a model on a corpus")
     p.add_argument("--corpus", required=True, help="corpus folder or .jsonl/.csv/.parquet file")
@@ -147,6 +164,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         chunk_size=args.chunk_size,
         progress=not args.quiet,
+        resume=args.resume,
     )
     print(summary)
     return 0

@@ -1,4 +1,5 @@
-"""score_file: stream a table through a classifier and write it back with labels and scores."""
+"""score_file: stream a table (or a folder of tables) through a classifier and write it back
+with labels and scores, resumably (see resumable.py)."""
 
 from __future__ import annotations
 
@@ -6,41 +7,61 @@ import json
 import logging
 import math
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from tqdm.auto import tqdm
 
 from .classifier import FrameClassifier
-from .errors import InputFileError
-from .tables import TableWriter, read_chunks, suggest_column, table_format
+from .errors import FramescopeError, InputFileError
+from .resumable import PartStore, digest, work_dir
+from .tables import FORMATS, count_rows, read_chunks, suggest_column, table_format
 
 log = logging.getLogger(__name__)
+
+MANIFEST_VERSION = 1
 
 
 @dataclass(frozen=True)
 class ScoreSummary:
+    """What a run produced: ``rows`` in the output(s), of which ``resumed`` were scored by an
+    earlier, interrupted run; ``seconds`` is this run's time. For a folder, totals over its
+    ``files`` and ``output`` is the output folder."""
+
     rows: int
     seconds: float
     output: Path
     empty_texts: int
+    files: int = 1
+    resumed: int = 0
 
     @property
     def rate(self) -> float:
-        return self.rows / self.seconds if self.seconds > 0 else 0.0
+        """Statements scored per second by this run."""
+        scored = self.rows - self.resumed
+        return scored / self.seconds if self.seconds > 0 else 0.0
 
     def __str__(self) -> str:
+        plural = "s" if self.files != 1 else ""
+        many = self.files != 1 or self.output.is_dir()
+        files = f" from {self.files} file{plural}" if many else ""
+        resumed = f", {self.resumed} resumed" if self.resumed else ""
         return (
-            f"scored {self.rows} rows in {self.seconds:.1f} s "
-            f"({self.rate:.1f} statements/s) -> {self.output}"
+            f"scored {self.rows} rows{files} in {self.seconds:.1f} s "
+            f"({self.rate:.1f} statements/s{resumed}) -> {self.output}"
         )
 
 
-def _cell_text(value: Any) -> str | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    return value if isinstance(value, str) else str(value)
+@dataclass(frozen=True)
+class _Settings:
+    text_column: str
+    batch_size: int
+    chunk_size: int
+    progress: bool
+    resume: bool
 
 
 def score_file(
@@ -52,54 +73,202 @@ def score_file(
     batch_size: int = 64,
     chunk_size: int = 4096,
     progress: bool = True,
+    resume: bool = False,
 ) -> ScoreSummary:
     """Score every row of ``input_path`` and write ``output_path`` (format by extension).
 
     Every input column is kept; ``labels`` and one ``score_<label>`` column per label are
-    added. Input is read in chunks of ``chunk_size`` rows and written as it goes. Output is
-    renamed into place only when complete; a sidecar ``<output>.meta.json`` records the
-    model, its codebook and thresholds. Empty or missing texts get no label.
+    added. Input is read in chunks of ``chunk_size`` rows; each scored chunk is kept as a
+    part file in the hidden folder ``.<output>.partial`` beside the output, and the parts
+    are joined and renamed into place only when all are done, so the output is never
+    half-written. After a failure or an interruption, ``resume=True`` keeps the completed
+    parts and scores only the rest; without it an unfinished run's folder is an error.
+    A sidecar ``<output>.meta.json`` records the model, its codebook and thresholds.
+    Empty or missing texts get no label.
+
+    When ``input_path`` is a folder, each .csv/.jsonl/.jsonl.gz/.parquet file in it (not
+    recursively, by name) is scored into the folder ``output_path`` under the same name;
+    with ``resume=True`` outputs finished earlier are skipped.
     """
-    output_path = Path(output_path)
-    if not Path(input_path).is_file():
+    input_path, output_path = Path(input_path), Path(output_path)
+    settings = _Settings(text_column, batch_size, chunk_size, progress, resume)
+    if chunk_size < 1 or batch_size < 1:
+        raise FramescopeError("chunk_size and batch_size must be at least 1")
+    if input_path.is_dir():
+        jobs = _folder_jobs(input_path, output_path, resume)
+        clf = _classifier(model)
+        return _score_folder(jobs, output_path, clf, settings)
+    _check_file_job(input_path, output_path)
+    clf = _classifier(model)
+    return _score_one(input_path, output_path, clf, settings)
+
+
+# ---------------------------------------------------------------------- checks and set-up
+def _classifier(model: FrameClassifier | str | Path | None) -> FrameClassifier:
+    return model if isinstance(model, FrameClassifier) else FrameClassifier.load(model)
+
+
+def _check_file_job(input_path: Path, output_path: Path) -> None:
+    if not input_path.is_file():
         raise InputFileError(f"input file not found: {input_path}")
     table_format(input_path), table_format(output_path)  # unsupported formats fail before work
-    if Path(input_path).resolve() == output_path.resolve():
+    if input_path.resolve() == output_path.resolve():
         raise InputFileError(f"{output_path}: output would overwrite the input")
-    clf = model if isinstance(model, FrameClassifier) else FrameClassifier.load(model)
-    started = time.perf_counter()
-    writer = TableWriter(output_path)
+
+
+def _folder_jobs(folder: Path, output: Path, resume: bool) -> list[tuple[Path, Path]]:
+    """(input, output) pairs for every table in ``folder``, checked before any work."""
+    if output.exists() and not output.is_dir():
+        raise InputFileError(f"{output}: the input is a folder, so the output must be one too")
+    if output.resolve() == folder.resolve():
+        raise InputFileError(f"{output}: output folder would overwrite the input files")
+    inputs = sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file() and not p.name.startswith(".") and _is_table(p.name)
+    )
+    if not inputs:
+        raise InputFileError(f"{folder}: no {', '.join(FORMATS)} files in this folder")
+    jobs = [(p, output / p.name) for p in inputs]
+    if not resume:
+        unfinished = [str(work_dir(dst)) for _, dst in jobs if work_dir(dst).exists()]
+        if unfinished:
+            raise InputFileError(
+                f"{output}: unfinished runs left their parts in {', '.join(unfinished)}; "
+                "pass --resume (resume=True) to continue them, or delete them to start over"
+            )
+    return jobs
+
+
+def _is_table(name: str) -> bool:
+    return any(name.lower().endswith(fmt) for fmt in FORMATS)
+
+
+def _manifest(
+    input_path: Path, output_path: Path, clf: FrameClassifier, settings: _Settings
+) -> dict[str, Any]:
+    """What must not change between an interrupted run and its resumption."""
+    stat = input_path.stat()
+    return {
+        "version": MANIFEST_VERSION,
+        "input": str(input_path.resolve()),
+        "input_size": stat.st_size,
+        "input_mtime_ns": stat.st_mtime_ns,
+        "chunk_size": settings.chunk_size,
+        "text_column": settings.text_column,
+        "model": str(Path(clf.source).resolve()) if clf.source else "",
+        "model_hash": digest(
+            {
+                "labels": clf.labels,
+                "thresholds": clf.thresholds,
+                "min_labels": clf.min_labels,
+                "max_length": clf.max_length,
+                "codebook": clf.codebook,
+                "files": clf.config.get("files", {}),
+            }
+        ),
+        "format": table_format(output_path),
+    }
+
+
+# ---------------------------------------------------------------------- scoring
+def _cell_text(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return value if isinstance(value, str) else str(value)
+
+
+def _texts(chunk: pd.DataFrame, source: Path, text_column: str) -> list[str | None]:
+    if text_column not in chunk.columns:
+        raise InputFileError(
+            f"{source}: no column {text_column!r}{suggest_column(text_column, list(chunk.columns))}"
+        )
+    return [_cell_text(v) for v in chunk[text_column].tolist()]
+
+
+def _count_empty(cells: list[str | None]) -> int:
+    return sum(1 for c in cells if c is None or not c.strip())
+
+
+def _score_chunk(
+    clf: FrameClassifier, chunk: pd.DataFrame, cells: list[str | None], batch_size: int
+) -> pd.DataFrame:
+    probs = clf.predict_proba([c or "" for c in cells], batch_size=batch_size)
+    decided = clf.decide(probs)
+    out = chunk.copy()
+    out["labels"] = [
+        labels if (c is not None and c.strip()) else [] for c, labels in zip(cells, decided)
+    ]
+    for j, name in enumerate(clf.labels):
+        out[f"score_{name}"] = probs[:, j]
+    return out
+
+
+def _skip(
+    chunks: Iterator[pd.DataFrame], store: PartStore, source: Path, text_column: str
+) -> tuple[int, int]:
+    """Read and discard the chunks that completed parts already cover: (rows, empty texts)."""
     rows = empty = 0
-    bar = tqdm(unit="stmt", disable=not progress, desc="scoring")
+    for _ in range(store.done):
+        chunk = next(chunks, None)
+        if chunk is None:
+            raise InputFileError(
+                f"{source}: has fewer chunks than the {store.done} completed parts in "
+                f"{store.folder}; delete that folder to start over"
+            )
+        rows += len(chunk)
+        empty += _count_empty(_texts(chunk, source, text_column))
+    return rows, empty
+
+
+def _score_one(
+    input_path: Path, output_path: Path, clf: FrameClassifier, settings: _Settings
+) -> ScoreSummary:
+    started = time.perf_counter()
+    store = PartStore.open(
+        output_path, _manifest(input_path, output_path, clf, settings), resume=settings.resume
+    )
     try:
-        for chunk in read_chunks(input_path, chunk_size):
-            if text_column not in chunk.columns:
-                raise InputFileError(
-                    f"{input_path}: no column {text_column!r}"
-                    f"{suggest_column(text_column, list(chunk.columns))}"
-                )
-            cells = [_cell_text(v) for v in chunk[text_column].tolist()]
-            empty += sum(1 for c in cells if c is None or not c.strip())
-            probs = clf.predict_proba([c or "" for c in cells], batch_size=batch_size)
-            decided = clf.decide(probs)
-            out = chunk.copy()
-            out["labels"] = [
-                labels if (c is not None and c.strip()) else [] for c, labels in zip(cells, decided)
-            ]
-            for j, name in enumerate(clf.labels):
-                out[f"score_{name}"] = probs[:, j]
-            writer.write(out)
-            rows += len(chunk)
-            bar.update(len(chunk))
+        chunks = iter(read_chunks(input_path, settings.chunk_size))
+        resumed, empty = _skip(chunks, store, input_path, settings.text_column)
+        rows = resumed
+        with tqdm(
+            total=count_rows(input_path) if settings.progress else None,
+            initial=resumed,
+            unit="stmt",
+            desc=input_path.name,
+            disable=not settings.progress,
+        ) as bar:
+            for chunk in chunks:
+                cells = _texts(chunk, input_path, settings.text_column)
+                store.write(_score_chunk(clf, chunk, cells, settings.batch_size))
+                empty += _count_empty(cells)
+                rows += len(chunk)
+                bar.update(len(chunk))
+            bar.total = bar.n  # the line count is an estimate for CSV
         if rows == 0:
             raise InputFileError(f"{input_path}: no rows to score")
-        final = writer.commit()
+        final = store.finish()
     except BaseException:
-        writer.abort()
+        if store.keep():
+            log.warning(
+                "%s: %d completed part(s) kept in %s; rerun with --resume to continue",
+                output_path,
+                store.done,
+                store.folder,
+            )
         raise
-    finally:
-        bar.close()
     seconds = time.perf_counter() - started
+    _write_meta(final, input_path, clf, rows, empty, seconds)
+    store.discard()
+    summary = ScoreSummary(rows, seconds, final, empty, resumed=resumed)
+    log.debug("%s", summary)
+    return summary
+
+
+def _write_meta(
+    output: Path, input_path: Path, clf: FrameClassifier, rows: int, empty: int, seconds: float
+) -> None:
     meta = {
         "input": str(input_path),
         "rows": rows,
@@ -110,7 +279,39 @@ def score_file(
         "labels": clf.labels,
         "thresholds": dict(zip(clf.labels, clf.thresholds, strict=True)),
     }
-    Path(f"{final}.meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-    summary = ScoreSummary(rows, seconds, final, empty)
+    Path(f"{output}.meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+
+
+# ---------------------------------------------------------------------- folders
+def _finished(output: Path) -> dict[str, Any] | None:
+    """The sidecar of an output that an earlier run finished, else None."""
+    if not output.is_file() or work_dir(output).exists():
+        return None
+    try:
+        meta = json.loads(Path(f"{output}.meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return meta if isinstance(meta, dict) and isinstance(meta.get("rows"), int) else None
+
+
+def _score_folder(
+    jobs: list[tuple[Path, Path]], output: Path, clf: FrameClassifier, settings: _Settings
+) -> ScoreSummary:
+    started = time.perf_counter()
+    output.mkdir(parents=True, exist_ok=True)
+    rows = empty = resumed = 0
+    for number, (src, dst) in enumerate(jobs, start=1):
+        done = _finished(dst) if settings.resume else None
+        if done is not None:
+            log.info("[%d/%d] %s: already scored, skipped", number, len(jobs), dst)
+            rows += done["rows"]
+            resumed += done["rows"]
+            empty += int(done.get("empty_texts", 0))
+            continue
+        log.info("[%d/%d] scoring %s -> %s", number, len(jobs), src, dst)
+        one = _score_one(src, dst, clf, settings)
+        rows, empty, resumed = rows + one.rows, empty + one.empty_texts, resumed + one.resumed
+    seconds = time.perf_counter() - started
+    summary = ScoreSummary(rows, seconds, output, empty, files=len(jobs), resumed=resumed)
     log.debug("%s", summary)
     return summary

@@ -1,28 +1,28 @@
-"""Reading and writing statement tables by extension, in chunks, with atomic output.
+"""Reading and writing statement tables by extension, in chunks.
 
-Formats: .csv, .jsonl, .jsonl.gz, .parquet. Output goes to a temporary file beside the
-target and is renamed into place only when complete, so a failed run leaves nothing behind.
+Formats: .csv, .jsonl, .jsonl.gz, .parquet. ``read_chunks`` streams a table in DataFrames;
+``write_frame`` writes one DataFrame as a complete file and ``concat_files`` streams such
+files into one (see resumable.py for how scoring uses them to write output safely).
 """
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import difflib
 import gzip
 import io
 import json
-import os
-import tempfile
-from collections.abc import Iterator
+import shutil
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pandas as pd
 
 from .errors import InputFileError
 
 FORMATS = (".csv", ".jsonl", ".jsonl.gz", ".parquet")
+COUNT_LIMIT = 200 * 1024 * 1024  # count lines for a progress total only below this size
 
 
 def table_format(path: str | Path) -> str:
@@ -101,72 +101,92 @@ def read_chunks(path: str | Path, chunk_size: int = 10_000) -> Iterator[pd.DataF
             yield batch.to_pandas()
 
 
-class TableWriter:
-    """Appends DataFrame chunks to a temporary file; ``commit`` renames it into place."""
+def write_frame(handle: BinaryIO, df: pd.DataFrame, fmt: str, *, header: bool = True) -> None:
+    """Write ``df`` as a complete file of format ``fmt`` to the binary ``handle``.
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self.format = table_format(self.path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(
-            prefix=f".{self.path.name}.", suffix=".part", dir=self.path.parent
-        )
-        os.close(fd)
-        self.tmp = Path(tmp)
-        self._handle: Any = None
-        self._parquet: Any = None
-        self._csv_header = True
+    CSV joins list cells of ``labels`` with ``;`` and writes the header row only when
+    ``header`` is true; .jsonl.gz writes one gzip member. The handle is left open.
+    """
+    if fmt == ".parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
 
-    def write(self, df: pd.DataFrame) -> None:
-        if self.format == ".parquet":
-            import pyarrow as pa
-            import pyarrow.parquet as pq
+        pq.write_table(pa.Table.from_pandas(df, preserve_index=False), handle)
+        return
+    gz = (
+        gzip.GzipFile(filename="", fileobj=handle, mode="wb", mtime=0)
+        if fmt == ".jsonl.gz"
+        else None
+    )
+    text = io.TextIOWrapper(gz or handle, encoding="utf-8", newline="")
+    if fmt == ".csv":
+        out = df.copy()
+        if "labels" in out.columns:
+            out["labels"] = [";".join(v) for v in out["labels"]]
+        out.to_csv(text, index=False, header=header, quoting=csv.QUOTE_MINIMAL)
+    else:
+        for record in df.to_dict(orient="records"):
+            text.write(json.dumps(_jsonable(record), ensure_ascii=False) + "\n")
+    text.flush()
+    text.detach()
+    if gz is not None:
+        gz.close()  # writes the gzip trailer; the handle stays open
 
-            table = pa.Table.from_pandas(df, preserve_index=False)
-            if self._parquet is None:
-                self._parquet = pq.ParquetWriter(str(self.tmp), table.schema)
-            self._parquet.write_table(table.cast(self._parquet.schema))
-            return
-        if self._handle is None:
-            if self.format == ".jsonl.gz":
-                self._handle = io.TextIOWrapper(gzip.open(self.tmp, "wb"), encoding="utf-8")
-            else:
-                self._handle = open(self.tmp, "w", encoding="utf-8", newline="")
-        if self.format == ".csv":
-            out = df.copy()
-            if "labels" in out.columns:
-                out["labels"] = [";".join(v) for v in out["labels"]]
-            out.to_csv(
-                self._handle, index=False, header=self._csv_header, quoting=csv.QUOTE_MINIMAL
-            )
-            self._csv_header = False
-        else:
-            for record in df.to_dict(orient="records"):
-                self._handle.write(json.dumps(_jsonable(record), ensure_ascii=False) + "\n")
 
-    def _close(self) -> None:
-        if self._parquet is not None:
-            self._parquet.close()
-            self._parquet = None
-        if self._handle is not None:
-            self._handle.close()
-            self._handle = None
+def concat_files(sources: Sequence[Path], handle: BinaryIO, fmt: str) -> None:
+    """Stream files written by ``write_frame`` into one file of format ``fmt``.
 
-    def commit(self) -> Path:
-        self._close()
-        if not self.tmp.exists() or (self.format == ".parquet" and self.tmp.stat().st_size == 0):
-            raise InputFileError(f"{self.path}: nothing to write (the input had no rows)")
-        umask = os.umask(0)
-        os.umask(umask)
-        self.tmp.chmod(0o666 & ~umask)  # mkstemp made it owner-only
-        os.replace(self.tmp, self.path)
-        return self.path
+    CSV (header only in the first), JSONL and gzip members are joined byte for byte;
+    Parquet row groups are copied one at a time, cast to the first file's schema.
+    """
+    if fmt != ".parquet":
+        for source in sources:
+            with open(source, "rb") as part:
+                shutil.copyfileobj(part, handle, 1024 * 1024)
+        return
+    import pyarrow.parquet as pq
 
-    def abort(self) -> None:
-        with contextlib.suppress(Exception):
-            self._close()
-        with contextlib.suppress(FileNotFoundError):
-            self.tmp.unlink()
+    writer = None
+    try:
+        for source in sources:
+            part = pq.ParquetFile(source)
+            if writer is None:
+                writer = pq.ParquetWriter(handle, part.schema_arrow)
+            for group in range(part.num_row_groups):
+                writer.write_table(part.read_row_group(group).cast(writer.schema))
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+def count_rows(path: str | Path) -> int | None:
+    """The number of rows, when it is cheap to know: Parquet metadata always; CSV and JSONL
+    by counting lines only below ``COUNT_LIMIT`` bytes (compressed: a fifth of it).
+    An estimate for CSV with line breaks inside quoted cells; None when not counted."""
+    path = Path(path)
+    fmt = table_format(path)
+    if fmt == ".parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            return int(pq.ParquetFile(path).metadata.num_rows)
+        except Exception:  # unreadable files fail with a clear error when they are read
+            return None
+    size = path.stat().st_size
+    if size > (COUNT_LIMIT // 5 if fmt == ".jsonl.gz" else COUNT_LIMIT):
+        return None
+    opener = gzip.open if fmt == ".jsonl.gz" else open
+    lines = 0
+    last = b"\n"
+    try:
+        with opener(path, "rb") as handle:
+            while block := handle.read(1024 * 1024):
+                lines += block.count(b"\n")
+                last = block[-1:]
+    except (OSError, EOFError):
+        return None
+    lines += last != b"\n"
+    return max(lines - 1, 0) if fmt == ".csv" else lines
 
 
 def _jsonable(record: dict[str, Any]) -> dict[str, Any]:
