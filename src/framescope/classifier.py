@@ -89,6 +89,7 @@ class FrameClassifier:
         max_length: int = 128,
         min_labels: int = 0,
         config: dict[str, Any] | None = None,
+        precision: str = "fp32",
     ) -> None:
         if len(thresholds) != len(labels):
             raise ValueError("one threshold per label is required")
@@ -99,6 +100,7 @@ class FrameClassifier:
         self.max_length = max_length
         self.min_labels = min_labels
         self.config: dict[str, Any] = dict(config or {})
+        self.precision = precision
         self.source: str | None = None
 
     # ------------------------------------------------------------------ state
@@ -188,6 +190,11 @@ class FrameClassifier:
         """
         from .modelcard import write_model_card
 
+        if self.precision != "fp32":
+            raise ValueError(
+                f"this classifier runs at {self.precision} for inference; save the float32 "
+                "model it was loaded from instead"
+            )
         if adapter_dtype not in ("float32", "float16"):
             raise ValueError(f"adapter_dtype must be 'float32' or 'float16', not {adapter_dtype!r}")
 
@@ -238,11 +245,20 @@ class FrameClassifier:
         return path
 
     @classmethod
-    def load(cls, path: str | Path | None = None, device: str = "auto") -> FrameClassifier:
+    def load(
+        cls, path: str | Path | None = None, device: str = "auto", precision: str = "fp32"
+    ) -> FrameClassifier:
         """Load a saved model folder (the bundled default model when ``path`` is None).
 
+        ``device``: ``auto`` (CUDA when present, else CPU), ``cpu``, ``cuda``, ``cuda:1`` ...
+        ``precision``: ``fp32`` (default, exact), ``int8`` (CPU: dynamic quantisation, much
+        faster), ``fp16``/``bf16`` (CUDA), or ``auto`` (int8 on CPU, bf16 or fp16 on CUDA).
         Only JSON, safetensors and tokenizer files are read: no pickle, no remote code.
         """
+        from .precision import apply_precision, resolve_precision
+
+        target = pick_device(device)
+        resolved = resolve_precision(precision, target)
         path = Path(path) if path is not None else default_model_dir()
         config = _read_config(path)
         _refuse_unsafe_files(path)
@@ -264,8 +280,10 @@ class FrameClassifier:
             config=config,
         )
         clf.source = str(path)
-        clf.to(pick_device(device))
+        clf.to(target)
+        clf.model = apply_precision(clf.model, resolved)
         clf.model.eval()
+        clf.precision = resolved
         return clf
 
 

@@ -45,7 +45,7 @@ class FrameModel(nn.Module):
         if token_type_ids is not None:
             kwargs["token_type_ids"] = token_type_ids
         hidden = self.encoder(**kwargs).last_hidden_state
-        pooled = self.pool(hidden, attention_mask)
+        pooled = self.pool(hidden, attention_mask).to(self.head.weight.dtype)
         return {"logits": self.head(self.dropout(pooled))}
 
     def head_state(self) -> dict[str, torch.Tensor]:
