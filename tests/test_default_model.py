@@ -1,8 +1,10 @@
-"""The committed default model: loads offline, behaves on the reference statements, stays small."""
+"""The committed models (models/unrest-v1, mpnet-base, the default; models/unrest-v1-fast,
+MiniLM-L6): load offline, behave on the reference statements, stay small, match the corpus."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,9 +17,22 @@ from .conftest import ROOT
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def default():
-    return FrameClassifier.load()
+FOLDERS = {"default": default_model_dir(), "fast": ROOT / "models" / "unrest-v1-fast"}
+
+
+@pytest.fixture(scope="module", params=sorted(FOLDERS))
+def default(request):
+    """Each committed model in turn (the name is kept from when there was one)."""
+    return FrameClassifier.load(FOLDERS[request.param])
+
+
+def test_the_default_is_mpnet_base_and_the_fast_one_minilm():
+    bases = {
+        name: json.loads((folder / "framescope.json").read_text())["base_model"]["name"]
+        for name, folder in FOLDERS.items()
+    }
+    assert bases == {"default": "mpnet-base", "fast": "minilm-l6"}
+    assert FOLDERS["default"] == ROOT / "models" / "unrest-v1"
 
 
 def test_loads_offline_with_the_codebook_labels(default):
@@ -37,8 +52,8 @@ def test_reference_statements(default):
     assert "foreign_interference" not in prices
 
 
-def test_the_committed_folder_is_small_and_pickle_free():
-    folder = default_model_dir()
+@pytest.mark.parametrize("folder", list(FOLDERS.values()), ids=list(FOLDERS))
+def test_the_committed_folder_is_small_and_pickle_free(folder):
     size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
     assert size < 10 * 1024 * 1024, size
     assert not [p for p in folder.rglob("*") if p.suffix in {".pkl", ".bin", ".pt", ".joblib"}]
@@ -49,7 +64,7 @@ def test_the_committed_folder_is_small_and_pickle_free():
 
 def test_the_card_reports_the_saved_metrics(default):
     metrics = default.config["metrics"]
-    card = (default_model_dir() / "README.md").read_text()
+    card = (Path(default.source) / "README.md").read_text()
     assert f"**{metrics['test']['macro_f1']:.3f}**" in card
     assert f"**{metrics['baseline_test']['macro_f1']:.3f}**" in card
 
@@ -67,3 +82,12 @@ def test_the_default_model_was_trained_on_the_committed_corpus(default):
     corpus = load_corpus(ROOT / "data" / "unrest-v1")
     # a corpus change without retraining (make model) fails here
     assert default.config["corpus_hash"] == corpus_metadata(corpus)["corpus_hash"]
+
+
+def test_the_saved_test_metrics_are_what_evaluate_measures_now(default):
+    from framescope import evaluate
+
+    report = evaluate(default, ROOT / "data" / "unrest-v1", split="test")
+    saved = default.config["metrics"]["test"]
+    assert report.systems["framescope"].macro_f1 == pytest.approx(saved["macro_f1"], abs=1e-6)
+    assert report.systems["framescope"].micro_f1 == pytest.approx(saved["micro_f1"], abs=1e-6)

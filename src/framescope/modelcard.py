@@ -21,6 +21,21 @@ def _table(labels: list[str], systems: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _storage_lines(config: dict[str, Any]) -> list[str]:
+    if config.get("adapter_dtype") != "float16":
+        return []
+    line = "- Adapter weights stored in float16 (half the size) and cast to float32 on load."
+    check = config.get("training_log", {}).get("float16_storage_check")
+    if check:
+        parts = [
+            f"{split}: {c['label_sets_changed']} of {c['statements']} label sets changed, "
+            f"largest score change {c['max_abs_score_difference']:.4f}"
+            for split, c in check.items()
+        ]
+        line += " Against the float32 adapter: " + "; ".join(parts) + "."
+    return [line]
+
+
 def render_model_card(config: dict[str, Any]) -> str:
     labels = config["labels"]
     metrics = config.get("metrics", {})
@@ -53,6 +68,7 @@ def render_model_card(config: dict[str, Any]) -> str:
             if config.get("encoder_format") == "peft-lora"
             else "(full encoder weights)"
         ),
+        *_storage_lines(config),
         f"- Pooling: {config.get('pooling')}; linear head over sigmoid outputs; max length "
         f"{config.get('max_length')} tokens (longer texts are truncated).",
         f"- Decision rule: per-label thresholds tuned on dev; min_labels = "
