@@ -125,3 +125,43 @@ def tiny_model_dir(tmp_path_factory, tiny_encoder, tiny_codebook) -> Path:
     corpus = load_corpus(tiny_records(), tiny_codebook)
     train(corpus, out, tiny_config(tiny_encoder, finetune="full"), progress=False)
     return out
+
+
+def table_format_of(path) -> str:
+    name = str(path)
+    return next(f for f in (".jsonl.gz", ".jsonl", ".csv", ".parquet") if name.endswith(f))
+
+
+def write_table(df, path, row_group_size: int | None = None) -> None:
+    """Write ``df`` as the table format of ``path``'s extension."""
+    import gzip
+    import json
+
+    fmt = table_format_of(path)
+    if fmt == ".csv":
+        df.to_csv(path, index=False)
+    elif fmt == ".parquet":
+        df.to_parquet(path, row_group_size=row_group_size)
+    else:
+        lines = "".join(json.dumps(r) + "\n" for r in df.to_dict(orient="records"))
+        if fmt == ".jsonl.gz":
+            with gzip.open(path, "wt", encoding="utf-8") as handle:
+                handle.write(lines)
+        else:
+            Path(path).write_text(lines)
+
+
+def read_scored(path):
+    """A scored table as a DataFrame, with ``labels`` as lists whatever the format."""
+    import pandas as pd
+
+    fmt = table_format_of(path)
+    if fmt == ".csv":
+        df = pd.read_csv(path, keep_default_na=False)
+        df["labels"] = [[x for x in v.split(";") if x] for v in df["labels"]]
+        return df
+    if fmt == ".parquet":
+        df = pd.read_parquet(path)
+        df["labels"] = [list(v) for v in df["labels"]]
+        return df
+    return pd.read_json(path, lines=True, compression="infer")

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import gzip
 import json
 
 import pandas as pd
@@ -8,36 +7,14 @@ import pytest
 
 from framescope.cli import main
 
-from .conftest import LABELS, tiny_records
+from .conftest import LABELS, read_scored, tiny_records, write_table
 
 TEXTS = ["foreign agents organised it", "prices are too high", "", "stay calm"]
 
 
 def _write(path, fmt):
     df = pd.DataFrame({"id": [1, 2, 3, 4], "quote": TEXTS, "outlet": list("abcd")})
-    if fmt == ".csv":
-        df.to_csv(path, index=False)
-    elif fmt == ".parquet":
-        df.to_parquet(path)
-    else:
-        lines = "".join(json.dumps(r) + "\n" for r in df.to_dict(orient="records"))
-        if fmt == ".jsonl.gz":
-            with gzip.open(path, "wt", encoding="utf-8") as handle:
-                handle.write(lines)
-        else:
-            path.write_text(lines)
-
-
-def _read(path, fmt):
-    if fmt == ".csv":
-        df = pd.read_csv(path, keep_default_na=False)
-        df["labels"] = [[x for x in v.split(";") if x] for v in df["labels"]]
-        return df
-    if fmt == ".parquet":
-        df = pd.read_parquet(path)
-        df["labels"] = [list(v) for v in df["labels"]]
-        return df
-    return pd.read_json(path, lines=True, compression="infer")
+    write_table(df, path)
 
 
 @pytest.mark.parametrize("fmt", [".csv", ".jsonl", ".jsonl.gz", ".parquet"])
@@ -61,7 +38,7 @@ def test_score_round_trip(tmp_path, tiny_model_dir, fmt, capsys):
     )
     assert rc == 0
     assert "scored 4 rows" in capsys.readouterr().out
-    out = _read(dst, fmt)
+    out = read_scored(dst)
     assert list(out.columns) == ["id", "quote", "outlet", "labels"] + [f"score_{n}" for n in LABELS]
     assert out["id"].astype(int).tolist() == [1, 2, 3, 4]
     assert out["quote"].tolist() == TEXTS

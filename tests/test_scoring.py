@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import signal
@@ -19,7 +18,7 @@ from framescope.cli import main
 from framescope.errors import InputFileError
 from framescope.resumable import work_dir
 
-from .conftest import LABELS, ROOT, tiny_records
+from .conftest import LABELS, ROOT, read_scored, tiny_records, write_table
 
 FORMATS = [".csv", ".jsonl", ".jsonl.gz", ".parquet"]
 SCORES = [f"score_{n}" for n in LABELS]
@@ -39,34 +38,11 @@ def _frame(n: int, seed: int = 0) -> pd.DataFrame:
 
 
 def _write(path, fmt: str, n: int = 60, seed: int = 0) -> None:
-    df = _frame(n, seed)
-    if fmt == ".csv":
-        df.to_csv(path, index=False)
-    elif fmt == ".parquet":
-        df.to_parquet(path, row_group_size=16)  # row groups that straddle the chunks
-    else:
-        lines = "".join(json.dumps(r) + "\n" for r in df.to_dict(orient="records"))
-        if fmt == ".jsonl.gz":
-            with gzip.open(path, "wt", encoding="utf-8") as handle:
-                handle.write(lines)
-        else:
-            path.write_text(lines)
-
-
-def _read(path, fmt: str) -> pd.DataFrame:
-    if fmt == ".csv":
-        df = pd.read_csv(path, keep_default_na=False)
-        df["labels"] = [[x for x in v.split(";") if x] for v in df["labels"]]
-        return df
-    if fmt == ".parquet":
-        df = pd.read_parquet(path)
-        df["labels"] = [list(v) for v in df["labels"]]
-        return df
-    return pd.read_json(path, lines=True, compression="infer")
+    write_table(_frame(n, seed), path, row_group_size=16)  # row groups straddle the chunks
 
 
 def _assert_same_output(got, expected, fmt: str) -> None:
-    a, b = _read(got, fmt), _read(expected, fmt)
+    a, b = read_scored(got), read_scored(expected)
     assert list(a.columns) == list(b.columns) == ["id", "text", "outlet", "labels", *SCORES]
     assert a["id"].astype(int).tolist() == b["id"].astype(int).tolist()
     assert a["id"].is_unique
@@ -226,9 +202,9 @@ def test_interrupt_while_writing_a_part_leaves_no_output_and_no_half_part(
         score_file(src, out, clf, chunk_size=7, progress=False)
     assert not out.exists()
     assert _parts(out) == ["manifest.json", f"part-000000{fmt}", f"part-000001{fmt}"]
-    assert len(_read(work_dir(out) / f"part-000000{fmt}", fmt)) == 7
+    assert len(read_scored(work_dir(out) / f"part-000000{fmt}")) == 7
     second = work_dir(out) / f"part-000001{fmt}"  # a CSV header is only in the first part
-    rows = pd.read_csv(second, header=None) if fmt == ".csv" else _read(second, fmt)
+    rows = pd.read_csv(second, header=None) if fmt == ".csv" else read_scored(second)
     assert len(rows) == 7
     monkeypatch.undo()
     score_file(src, out, clf, chunk_size=7, progress=False, resume=True)
@@ -338,6 +314,6 @@ def test_part_store_keeps_only_contiguous_parts_and_drops_half_written_files(tmp
     store = PartStore.open(out, manifest, resume=True)
     assert store.done == 1 and _parts(out) == ["manifest.json", "part-000000.jsonl"]
     store.write(pd.DataFrame({"id": [2, 3]}))
-    assert store.finish() == out and _read(out, ".jsonl")["id"].tolist() == [0, 1, 2, 3]
+    assert store.finish() == out and read_scored(out)["id"].tolist() == [0, 1, 2, 3]
     store.discard()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.jsonl"]
