@@ -132,7 +132,11 @@ def main() -> int:
     )
     if args.combine:
         data = [json.loads(p.read_text(encoding="utf-8")) for p in args.combine]
-        report = CVReport.combine([CVReport.from_dict(d) for d in data])
+        try:
+            report = CVReport.combine([CVReport.from_dict(d) for d in data])
+        except ValueError as exc:
+            print(f"--combine: {exc}", file=sys.stderr)
+            return 2
         print_summary(report, sum(f.seconds for f in report.folds), args.output)
         return 0
     if not args.data.is_file():

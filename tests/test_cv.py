@@ -83,6 +83,15 @@ def test_saved_reports_reload_and_disjoint_runs_combine(tiny_encoder, tiny_codeb
     assert joined.summary() == whole.summary()
     with pytest.raises(ValueError, match="more than one run"):
         CVReport.combine([parts[0], parts[0]])
+    older = {k: v for k, v in whole.config.items() if k != "adapter_dtype"}  # a later setting
+    assert (
+        len(
+            CVReport.combine(
+                [parts[0], CVReport(whole.labels, [whole.folds[1]], whole.grouping, older)]
+            ).folds
+        )
+        == 2
+    )
     other = CVReport(whole.labels, [whole.folds[1]], whole.grouping, {**whole.config, "seed": 1})
     with pytest.raises(ValueError, match="different config"):
         CVReport.combine([parts[0], other])

@@ -125,10 +125,17 @@ class CVReport:
         if not reports:
             raise ValueError("nothing to combine")
         first = reports[0]
+
+        def settings(report: CVReport) -> dict[str, Any]:
+            # a setting added to TrainConfig after a run was saved counts as its default
+            return TrainConfig.from_dict(report.config).to_dict()
+
         for other in reports[1:]:
-            for what in ("labels", "grouping", "config"):
+            for what in ("labels", "grouping"):
                 if getattr(other, what) != getattr(first, what):
                     raise ValueError(f"cannot combine cross-validation runs with different {what}")
+            if settings(other) != settings(first):
+                raise ValueError("cannot combine cross-validation runs with different config")
         folds = [f for r in reports for f in r.folds]
         names = [f.fold for f in folds]
         repeated = sorted({n for n in names if names.count(n) > 1})
