@@ -66,6 +66,14 @@ def _interrupt_predict_on(monkeypatch, clf: FrameClassifier, call: int) -> list[
     return calls
 
 
+def _interrupt_run(monkeypatch, clf: FrameClassifier, src, out, call: int) -> None:
+    """Score ``src`` to ``out`` in chunks of 7 and stop it with Ctrl-C on chunk ``call``."""
+    with monkeypatch.context() as m:
+        _interrupt_predict_on(m, clf, call=call)
+        with pytest.raises(KeyboardInterrupt):
+            score_file(src, out, clf, chunk_size=7, progress=False)
+
+
 def _parts(output) -> list[str]:
     return sorted(p.name for p in work_dir(output).iterdir())
 
@@ -77,10 +85,7 @@ def test_interrupted_run_resumes_to_the_same_output(tmp_path, clf, monkeypatch, 
     _write(src, fmt)
     score_file(src, clean, clf, chunk_size=7, progress=False)
 
-    with monkeypatch.context() as m:
-        _interrupt_predict_on(m, clf, call=4)
-        with pytest.raises(KeyboardInterrupt):
-            score_file(src, out, clf, chunk_size=7, progress=False)
+    _interrupt_run(monkeypatch, clf, src, out, call=4)
     assert not out.exists()
     assert _parts(out) == ["manifest.json"] + [f"part-{i:06d}{fmt}" for i in range(3)]
 
@@ -135,10 +140,7 @@ def test_killed_subprocess_resumes_to_the_same_output(tmp_path, tiny_model_dir, 
 def test_a_different_chunk_size_or_input_refuses_to_resume(tmp_path, clf, monkeypatch):
     src, out = tmp_path / "in.csv", tmp_path / "out.csv"
     _write(src, ".csv")
-    with monkeypatch.context() as m:
-        _interrupt_predict_on(m, clf, call=3)
-        with pytest.raises(KeyboardInterrupt):
-            score_file(src, out, clf, chunk_size=7, progress=False)
+    _interrupt_run(monkeypatch, clf, src, out, call=3)
     with pytest.raises(InputFileError, match=r"chunk_size \(7 then, 8 now\)") as err:
         score_file(src, out, clf, chunk_size=8, progress=False, resume=True)
     assert str(work_dir(out)) in str(err.value) and "delete" in str(err.value)
@@ -155,10 +157,7 @@ def test_an_unfinished_run_without_resume_is_an_error_naming_its_folder(
 ):
     src, out = tmp_path / "in.parquet", tmp_path / "out.parquet"
     _write(src, ".parquet")
-    with monkeypatch.context() as m:
-        _interrupt_predict_on(m, clf, call=2)
-        with pytest.raises(KeyboardInterrupt):
-            score_file(src, out, clf, chunk_size=7, progress=False)
+    _interrupt_run(monkeypatch, clf, src, out, call=2)
     with pytest.raises(InputFileError, match="--resume") as err:
         score_file(src, out, clf, chunk_size=7, progress=False)
     assert str(work_dir(out)) in str(err.value)
