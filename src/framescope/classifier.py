@@ -251,8 +251,9 @@ class FrameClassifier:
         """Load a saved model folder (the bundled default model when ``path`` is None).
 
         ``device``: ``auto`` (CUDA when present, else CPU), ``cpu``, ``cuda``, ``cuda:1`` ...
-        ``precision``: ``fp32`` (default, exact), ``int8`` (CPU: dynamic quantisation, much
-        faster), ``fp16``/``bf16`` (CUDA), or ``auto`` (int8 on CPU, bf16 or fp16 on CUDA).
+        ``precision``: ``fp32`` (default, exact), ``int8`` (CPU: dynamic quantisation; label
+        sets can differ from fp32), ``fp16``/``bf16`` (CUDA), or ``auto`` (int8 on CPU, bf16
+        or fp16 on CUDA).
         Only JSON, safetensors and tokenizer files are read: no pickle, no remote code.
         """
         from .precision import apply_precision, resolve_precision
