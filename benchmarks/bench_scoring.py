@@ -1,7 +1,7 @@
 """Scoring speed: transformers' text-classification pipeline against framescope's scorer.
 
     python benchmarks/bench_scoring.py [--model models/unrest-v1-fast] [--n 2000]
-        [--precision fp32 int8] [--agreement]
+        [--configs torch:fp32 onnx:fp32 onnx:int8 torch:int8] [--agreement]
 
 Builds N statements of 5 to 120 words (uniform) from the unrest-v1 corpus text, then, in one
 run on this machine, times:
@@ -9,11 +9,13 @@ run on this machine, times:
 (a) ``pipeline("text-classification", top_k=None, function_to_apply="sigmoid",
     batch_size=64)`` over ``AutoModelForSequenceClassification`` of the same base encoder with
     a fresh head of as many labels (the usual way to serve a fine-tuned encoder);
-(b) ``framescope.score_file`` on the same statements written to a Parquet file, at each
-    ``--precision`` (reading, length-sorted batching, scoring and writing included).
+(b) ``framescope.score_file`` on the same statements written to a Parquet file, for each
+    ``RUNTIME:PRECISION`` in ``--configs`` (reading, length-sorted batching, scoring and
+    writing included; ONNX exports are made before timing, as a first load would).
 
 Prints statements/second for each and the ratio to (a). With ``--agreement``, also compares
-each precision with fp32 on the unrest-v1 test split: macro-F1 and identical label sets.
+each configuration with PyTorch fp32 on the unrest-v1 test split: macro-F1, identical label
+sets and the largest score difference.
 """
 
 from __future__ import annotations
@@ -73,8 +75,13 @@ def time_pipeline(base: str, num_labels: int, texts: list[str], batch_size: int)
     return len(texts) / seconds
 
 
-def time_framescope(model_dir: str, precision: str, texts: list[str], batch_size: int) -> float:
-    clf = FrameClassifier.load(model_dir, device="cpu", precision=precision)
+def _load(model_dir: str, config: str) -> FrameClassifier:
+    runtime, precision = config.split(":")
+    return FrameClassifier.load(model_dir, device="cpu", precision=precision, runtime=runtime)
+
+
+def time_framescope(model_dir: str, config: str, texts: list[str], batch_size: int) -> float:
+    clf = _load(model_dir, config)
     clf.predict_proba(texts[:batch_size])  # warm-up
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "in.parquet"
@@ -85,14 +92,28 @@ def time_framescope(model_dir: str, precision: str, texts: list[str], batch_size
     return summary.rows / summary.seconds
 
 
-def agreement(model_dir: str, precision: str) -> tuple[float, float, float]:
-    """(fp32 macro-F1, macro-F1 at ``precision``, share of identical label sets) on test."""
-    exact = FrameClassifier.load(model_dir, device="cpu")
-    other = FrameClassifier.load(model_dir, device="cpu", precision=precision)
+def agreement(model_dir: str, config: str) -> tuple[float, float, float, float]:
+    """(torch fp32 macro-F1, macro-F1 of ``config``, share of identical label sets, largest
+    score difference) on the test split."""
+    exact = _load(model_dir, "torch:fp32")
+    other = _load(model_dir, config)
     texts = load_corpus(CORPUS)["test"]["text"]
-    same = np.mean([a == b for a, b in zip(exact.predict(texts), other.predict(texts))])
+    a, b = exact.predict_proba(texts), other.predict_proba(texts)
+    same = np.mean([x == y for x, y in zip(exact.decide(a), other.decide(b))])
     macro = [evaluate(m, CORPUS).systems["framescope"].macro_f1 for m in (exact, other)]
-    return macro[0], macro[1], float(same)
+    return macro[0], macro[1], float(same), float(np.abs(a - b).max())
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+
+    return platform.processor() or "unknown CPU"
 
 
 def main() -> None:
@@ -100,7 +121,9 @@ def main() -> None:
     parser.add_argument("--model", default=str(ROOT / "models" / "unrest-v1-fast"))
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--precision", nargs="+", default=["fp32", "int8"])
+    parser.add_argument(
+        "--configs", nargs="+", default=["torch:fp32", "onnx:fp32", "onnx:int8", "torch:int8"]
+    )
     parser.add_argument("--agreement", action="store_true")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -111,12 +134,14 @@ def main() -> None:
     words = [len(t.split()) for t in texts]
     print(
         f"{args.n} statements, {min(words)}-{max(words)} words (mean {np.mean(words):.0f}); "
-        f"model {args.model} (base {base}); {torch.get_num_threads()} CPU threads"
+        f"model {args.model} (base {base}); {torch.get_num_threads()} threads on {cpu_name()}"
     )
+    for config in args.configs:
+        _load(args.model, config)  # ONNX exports happen here, outside the timings
     rates = {"pipeline (a)": time_pipeline(base, len(probe.labels), texts, args.batch_size)}
-    for precision in args.precision:
-        rates[f"framescope {precision} (b)"] = time_framescope(
-            args.model, precision, texts, args.batch_size
+    for config in args.configs:
+        rates[f"framescope {config} (b)"] = time_framescope(
+            args.model, config, texts, args.batch_size
         )
     reference = rates["pipeline (a)"]
     print("| scorer | statements/s | ratio to the pipeline |\n|---|---|---|")
@@ -124,12 +149,13 @@ def main() -> None:
         print(f"| {name} | {rate:.1f} | {rate / reference:.2f}× |")
     if args.agreement:
         print(
-            "\n| precision | fp32 macro-F1 | macro-F1 | identical label sets |\n|---|---|---|---|"
+            "\n| configuration | torch fp32 macro-F1 | macro-F1 | identical label sets "
+            "| largest score difference |\n|---|---|---|---|---|"
         )
-        for precision in args.precision:
-            if precision != "fp32":
-                a, b, same = agreement(args.model, precision)
-                print(f"| {precision} | {a:.3f} | {b:.3f} | {same:.1%} |")
+        for config in args.configs:
+            if config != "torch:fp32":
+                a, b, same, diff = agreement(args.model, config)
+                print(f"| {config} | {a:.3f} | {b:.3f} | {same:.1%} | {diff:.2g} |")
 
 
 if __name__ == "__main__":

@@ -10,6 +10,14 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+
+@pytest.fixture(scope="session", autouse=True)
+def _onnx_exports_in_tmp(tmp_path_factory):
+    """ONNX exports made by tests go to a temporary folder, not the user's cache."""
+    os.environ["FRAMESCOPE_ONNX_CACHE"] = str(tmp_path_factory.mktemp("onnx-cache"))
+    yield
+    os.environ.pop("FRAMESCOPE_ONNX_CACHE", None)
+
 ROOT = Path(__file__).resolve().parents[1]
 LABELS = ["alpha", "beta", "gamma"]
 

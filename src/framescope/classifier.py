@@ -56,6 +56,13 @@ def pick_device(device: str = "auto") -> torch.device:
     return torch.device(device)
 
 
+def default_batch_size(device: torch.device) -> int:
+    """Statements per batch: 64 on a CPU (length-sorted batches keep padding small, and
+    larger ones did not score faster there), 256 on a GPU, where larger batches keep the
+    device busy."""
+    return 256 if device.type == "cuda" else 64
+
+
 def check_texts(texts: Any) -> list[str]:
     """The input as a list of strings, or TypeError naming the first offending index."""
     if isinstance(texts, (str, bytes)):
@@ -101,7 +108,9 @@ class FrameClassifier:
         self.min_labels = min_labels
         self.config: dict[str, Any] = dict(config or {})
         self.precision = precision
+        self.runtime = "torch"
         self.source: str | None = None
+        self._onnx: Any = None  # an onnx_runtime.OnnxScorer when runtime == "onnx"
 
     # ------------------------------------------------------------------ state
     @property
@@ -119,8 +128,28 @@ class FrameClassifier:
         return next(self.model.parameters()).device
 
     def to(self, device: str | torch.device) -> FrameClassifier:
-        self.model.to(pick_device(device) if isinstance(device, str) else device)
+        """Move the PyTorch model; leaving the CPU also leaves ONNX Runtime for PyTorch."""
+        target = pick_device(device) if isinstance(device, str) else device
+        self.model.to(target)
+        if target.type != "cpu" and self._onnx is not None:
+            self._onnx, self.runtime = None, "torch"
         return self
+
+    def _logits(self, texts: list[str]) -> torch.Tensor:
+        """Logits (float32, on the CPU) of one batch, from ONNX Runtime or PyTorch."""
+        if self._onnx is not None:
+            enc = self.tokenizer(
+                texts,
+                padding=True,
+                truncation=True,
+                max_length=self.max_length,
+                return_tensors="np",
+            )
+            return torch.from_numpy(self._onnx.logits(enc["input_ids"], enc["attention_mask"]))
+        enc = self.tokenizer(
+            texts, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt"
+        ).to(self.device)
+        return self.model(**enc)["logits"].float().cpu()
 
     # ------------------------------------------------------------ prediction
     def predict_proba(
@@ -137,20 +166,11 @@ class FrameClassifier:
             return out
         order = np.argsort([len(t) for t in items], kind="stable")
         self.model.eval()
-        device = self.device
         bar = tqdm(total=len(items), unit="stmt", disable=not progress, desc="scoring")
         with torch.inference_mode():
             for start in range(0, len(items), batch_size):
                 idx = order[start : start + batch_size]
-                enc = self.tokenizer(
-                    [items[i] for i in idx],
-                    padding=True,
-                    truncation=True,
-                    max_length=self.max_length,
-                    return_tensors="pt",
-                ).to(device)
-                logits = self.model(**enc)["logits"]
-                out[idx] = torch.sigmoid(logits.float()).cpu().numpy()
+                out[idx] = torch.sigmoid(self._logits([items[i] for i in idx])).numpy()
                 bar.update(len(idx))
         bar.close()
         return out
@@ -246,20 +266,26 @@ class FrameClassifier:
 
     @classmethod
     def load(
-        cls, path: str | Path | None = None, device: str = "auto", precision: str = "fp32"
+        cls,
+        path: str | Path | None = None,
+        device: str = "auto",
+        precision: str = "fp32",
+        runtime: str = "auto",
     ) -> FrameClassifier:
         """Load a saved model folder (the bundled default model when ``path`` is None).
 
         ``device``: ``auto`` (CUDA when present, else CPU), ``cpu``, ``cuda``, ``cuda:1`` ...
-        ``precision``: ``fp32`` (default, exact), ``int8`` (CPU: dynamic quantisation; label
-        sets can differ from fp32), ``fp16``/``bf16`` (CUDA), or ``auto`` (int8 on CPU, bf16
-        or fp16 on CUDA).
+        ``precision``: ``fp32`` (default, exact), ``int8`` (CPU; label sets can differ from
+        fp32), ``fp16``/``bf16`` (CUDA), or ``auto`` (fp32 on CPU, bf16 or fp16 on CUDA).
+        ``runtime``: ``auto`` (ONNX Runtime on the CPU when it is installed, else PyTorch),
+        ``onnx`` or ``torch``. The ONNX model is exported once and cached (onnx_runtime.py).
         Only JSON, safetensors and tokenizer files are read: no pickle, no remote code.
         """
-        from .precision import apply_precision, resolve_precision
+        from .precision import apply_precision, resolve_precision, resolve_runtime
 
         target = pick_device(device)
         resolved = resolve_precision(precision, target)
+        chosen = resolve_runtime(runtime, target, resolved)
         path = Path(path) if path is not None else default_model_dir()
         config = _read_config(path)
         _refuse_unsafe_files(path)
@@ -282,9 +308,15 @@ class FrameClassifier:
         )
         clf.source = str(path)
         clf.to(target)
-        clf.model = apply_precision(clf.model, resolved)
+        if chosen == "onnx":
+            from .onnx_runtime import onnx_scorer
+
+            clf._onnx = onnx_scorer(clf.model, tokenizer, config, resolved)
+        else:
+            clf.model = apply_precision(clf.model, resolved)
         clf.model.eval()
         clf.precision = resolved
+        clf.runtime = chosen
         return clf
 
 

@@ -19,6 +19,22 @@ def _model_arg(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _inference_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:1")
+    p.add_argument(
+        "--precision",
+        choices=("auto", "fp32", "int8", "fp16", "bf16"),
+        default="auto",
+        help="auto: fp32 on CPU, bf16 (or fp16) on CUDA; int8 is CPU-only and approximate",
+    )
+    p.add_argument(
+        "--runtime",
+        choices=("auto", "onnx", "torch"),
+        default="auto",
+        help="auto: ONNX Runtime on CPU (exported once, cached), PyTorch on CUDA",
+    )
+
+
 def _train_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--base-model", default=None, help="preset (minilm-l6), local model folder or hub id"
@@ -61,6 +77,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("predict", help="tag statements given as arguments or on stdin")
     p.add_argument("texts", nargs="*", help="statements (read from stdin, one a line, if none)")
     _model_arg(p)
+    _inference_options(p)
     p.add_argument("--json", action="store_true", help="JSON lines instead of a table")
 
     p = sub.add_parser(
@@ -72,7 +89,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--text-column", default="text")
     _model_arg(p)
-    p.add_argument("--batch-size", type=int, default=64)
+    _inference_options(p)
+    p.add_argument(
+        "--batch-size", type=int, default=None, help="statements a batch (default: 64 CPU, 256 GPU)"
+    )
     p.add_argument("--chunk-size", type=int, default=4096, help="rows read and written at a time")
     p.add_argument(
         "--resume",
@@ -128,7 +148,9 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     texts = args.texts or [line.rstrip("\n") for line in sys.stdin if line.strip()]
     if not texts:
         raise FramescopeError("no statements given (pass them as arguments or on stdin)")
-    clf = FrameClassifier.load(args.model)
+    clf = FrameClassifier.load(
+        args.model, device=args.device, precision=args.precision, runtime=args.runtime
+    )
     probs = clf.predict_proba(texts)
     decided = clf.decide(probs)
     if args.json:
@@ -165,6 +187,9 @@ def _cmd_score(args: argparse.Namespace) -> int:
         chunk_size=args.chunk_size,
         progress=not args.quiet,
         resume=args.resume,
+        device=args.device,
+        precision=args.precision,
+        runtime=args.runtime,
     )
     print(summary)
     return 0

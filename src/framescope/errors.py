@@ -28,3 +28,7 @@ class CorpusError(FramescopeError):
         first = self.problems[0] if self.problems else "no details"
         more = f" (and {len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
         super().__init__(f"{source}: {first}{more}")
+
+
+class SettingsError(FramescopeError, ValueError):
+    """An impossible choice of device, precision or runtime (int8 on a GPU, say)."""

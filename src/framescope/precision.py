@@ -1,9 +1,11 @@
-"""Inference precision: float32, int8 (CPU, dynamic quantisation) or float16/bfloat16 (GPU).
+"""Inference precision and runtime: float32 or int8 on the CPU (through ONNX Runtime or
+PyTorch), float16/bfloat16 on a CUDA device (PyTorch).
 
-``int8`` quantises the weights of every linear layer of the encoder to int8 once, at load
-time (a few seconds), and quantises activations on the fly. It is an explicit option, not
-yet a default anywhere: on unrest-v1 test statements only 89-95% of label sets matched
-float32. The head stays in float32. Half precisions are for CUDA devices only.
+``int8`` is an explicit option, never a default: on the unrest-v1 test split, neither
+ONNX Runtime's nor PyTorch's dynamic int8 kept 98% of float32's label sets, so ``auto``
+means float32 on the CPU (docs/performance.md has the measurements). Under PyTorch, int8
+quantises the weights of every linear layer of the encoder once, at load time, and the
+activations on the fly; the head stays in float32. Half precisions are for CUDA only.
 """
 
 from __future__ import annotations
@@ -14,29 +16,54 @@ import warnings
 import torch
 from torch import nn
 
+from .errors import SettingsError
 from .modeling import FrameModel
 
 log = logging.getLogger(__name__)
 
 PRECISIONS = ("auto", "fp32", "int8", "fp16", "bf16")
+RUNTIMES = ("auto", "onnx", "torch")
 _HALF = {"fp16": torch.float16, "bf16": torch.bfloat16}
 
 
 def resolve_precision(precision: str, device: torch.device) -> str:
-    """The concrete precision for ``device``: ``auto`` is int8 on CPU and bf16 on a CUDA
-    device that supports it (fp16 otherwise). Raises ValueError for impossible pairs."""
+    """The concrete precision for ``device``: ``auto`` is fp32 on CPU and bf16 on a CUDA
+    device that supports it (fp16 otherwise). Raises SettingsError (a ValueError) for
+    impossible pairs."""
     if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
+        raise SettingsError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
     cuda = device.type == "cuda"
     if precision == "auto":
         if not cuda:
-            return "int8"
+            return "fp32"
         return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
     if precision == "int8" and cuda:
-        raise ValueError("int8 inference runs on CPU; on a GPU use fp16, bf16 or fp32")
+        raise SettingsError("int8 inference runs on CPU; on a GPU use fp16, bf16 or fp32")
     if precision in _HALF and not cuda:
-        raise ValueError(f"{precision} inference needs a CUDA device; on CPU use int8 or fp32")
+        raise SettingsError(f"{precision} inference needs a CUDA device; on CPU use int8 or fp32")
     return precision
+
+
+def resolve_runtime(runtime: str, device: torch.device, precision: str) -> str:
+    """``onnx`` or ``torch``: ``auto`` is ONNX Runtime on the CPU when onnxruntime is
+    installed, PyTorch otherwise. Raises SettingsError (a ValueError) for impossible
+    combinations."""
+    from .onnx_runtime import available
+
+    if runtime not in RUNTIMES:
+        raise SettingsError(f"runtime must be one of {', '.join(RUNTIMES)}, not {runtime!r}")
+    if runtime == "auto":
+        return "onnx" if device.type == "cpu" and available() else "torch"
+    if runtime == "onnx":
+        if device.type != "cpu":
+            raise SettingsError(
+                "the ONNX Runtime path runs on the CPU; use runtime='torch' on GPUs"
+            )
+        if not available():
+            raise SettingsError(
+                "runtime='onnx' needs onnxruntime and onnx: pip install onnxruntime onnx"
+            )
+    return runtime
 
 
 def _plain_encoder(encoder: nn.Module) -> nn.Module:

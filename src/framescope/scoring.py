@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .classifier import FrameClassifier
+from .classifier import FrameClassifier, default_batch_size
 from .errors import FramescopeError, InputFileError
 from .resumable import PartStore, digest, work_dir
 from .tables import FORMATS, count_rows, read_chunks, suggest_column, table_format
@@ -70,10 +70,13 @@ def score_file(
     model: FrameClassifier | str | Path | None = None,
     *,
     text_column: str = "text",
-    batch_size: int = 64,
+    batch_size: int | None = None,
     chunk_size: int = 4096,
     progress: bool = True,
     resume: bool = False,
+    device: str = "auto",
+    precision: str = "auto",
+    runtime: str = "auto",
 ) -> ScoreSummary:
     """Score every row of ``input_path`` and write ``output_path`` (format by extension).
 
@@ -86,26 +89,41 @@ def score_file(
     A sidecar ``<output>.meta.json`` records the model, its codebook and thresholds.
     Empty or missing texts get no label.
 
+    ``model`` is a loaded FrameClassifier, a model folder, or None for the default model;
+    a folder is loaded with ``device``, ``precision`` and ``runtime`` (see
+    ``FrameClassifier.load``; ``auto`` means ONNX Runtime in float32 on a CPU, bfloat16 or
+    float16 on a GPU). ``batch_size`` defaults to the device's (default_batch_size).
+
     When ``input_path`` is a folder, each .csv/.jsonl/.jsonl.gz/.parquet file in it (not
     recursively, by name) is scored into the folder ``output_path`` under the same name;
     with ``resume=True`` outputs finished earlier are skipped.
     """
     input_path, output_path = Path(input_path), Path(output_path)
-    settings = _Settings(text_column, batch_size, chunk_size, progress, resume)
-    if chunk_size < 1 or batch_size < 1:
+    if chunk_size < 1 or (batch_size is not None and batch_size < 1):
         raise FramescopeError("chunk_size and batch_size must be at least 1")
     if input_path.is_dir():
         jobs = _folder_jobs(input_path, output_path, resume)
-        clf = _classifier(model)
+    else:
+        _check_file_job(input_path, output_path)
+    if isinstance(model, FrameClassifier):
+        clf = model
+    else:
+        clf = FrameClassifier.load(model, device=device, precision=precision, runtime=runtime)
+    batch = batch_size or default_batch_size(clf.device)
+    log.info(
+        "scoring on %s, runtime %s, %s, batches of %d",
+        clf.device,
+        clf.runtime,
+        clf.precision,
+        batch,
+    )
+    settings = _Settings(text_column, batch, chunk_size, progress, resume)
+    if input_path.is_dir():
         return _score_folder(jobs, output_path, clf, settings)
-    _check_file_job(input_path, output_path)
-    clf = _classifier(model)
     return _score_one(input_path, output_path, clf, settings)
 
 
 # ---------------------------------------------------------------------- checks and set-up
-def _classifier(model: FrameClassifier | str | Path | None) -> FrameClassifier:
-    return model if isinstance(model, FrameClassifier) else FrameClassifier.load(model)
 
 
 def _check_file_job(input_path: Path, output_path: Path) -> None:
