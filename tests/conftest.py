@@ -18,6 +18,7 @@ def _onnx_exports_in_tmp(tmp_path_factory):
     yield
     os.environ.pop("FRAMESCOPE_ONNX_CACHE", None)
 
+
 ROOT = Path(__file__).resolve().parents[1]
 LABELS = ["alpha", "beta", "gamma"]
 

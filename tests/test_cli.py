@@ -242,3 +242,18 @@ def test_evaluate_a_plain_labelled_file_without_splits(tmp_path, tiny_model_dir,
     assert rc == 0
     report = json.loads(capsys.readouterr().out)
     assert report["systems"]["framescope"]["n"] == len(rows)
+
+
+def test_score_on_error_skip_goes_on_and_names_the_side_file(tmp_path, tiny_model_dir, capsys):
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(b'{"text": "calm please"}\n{"text": \n{"text": "prices"}\n')
+    out = tmp_path / "o.jsonl"
+    argv = ["--quiet", "score", str(src), "-o", str(out), "--model", str(tiny_model_dir)]
+    assert main([*argv, "--on-error", "skip"]) == 0
+    assert "scored 2 rows" in capsys.readouterr().out
+    assert (
+        (tmp_path / "o.jsonl.bad_rows.csv")
+        .read_text()
+        .splitlines()[1]
+        .endswith(",2,malformed JSON (Expecting value)")
+    )

@@ -316,3 +316,50 @@ def test_part_store_keeps_only_contiguous_parts_and_drops_half_written_files(tmp
     assert store.finish() == out and read_scored(out)["id"].tolist() == [0, 1, 2, 3]
     store.discard()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.jsonl"]
+
+
+def _with_bad_lines(path) -> list[int]:
+    """A JSONL file of 40 statements with four bad lines; returns the bad line numbers."""
+    lines = [json.dumps({"id": i, "text": t}) for i, t in enumerate(_frame(40)["text"])]
+    lines[5] = '{"id": 5, "text": '
+    lines[12] = json.dumps({"id": 12, "text": 12})
+    lines[20] = '["id", 20]'
+    path.write_bytes(("\n".join(lines[:30]) + "\n").encode() + b'{"text": "\xff"}\n')
+    return [6, 13, 21, 31]
+
+
+def test_skip_leaves_bad_rows_out_and_lists_them_beside_the_output(tmp_path, clf):
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    bad_lines = _with_bad_lines(src)
+    with pytest.raises(InputFileError, match="line 6: malformed JSON"):
+        score_file(src, out, clf, chunk_size=7, progress=False)
+    assert not out.exists()
+    summary = score_file(src, out, clf, chunk_size=7, progress=False, on_error="skip")
+    assert (summary.rows, summary.bad_rows) == (27, 4)
+    assert "4 bad rows skipped" in str(summary)
+    side = pd.read_csv(f"{out}.bad_rows.csv")
+    assert side["line"].tolist() == bad_lines
+    assert side["problem"].str.contains("JSON|int, not text|UTF-8").tolist() == [True] * 4
+    kept = read_scored(out)["id"].astype(int).tolist()
+    assert kept == [i for i in range(30) if i + 1 not in bad_lines]
+    assert json.loads(out.with_name("out.jsonl.meta.json").read_text())["bad_rows"] == 4
+
+
+def test_skip_run_interrupted_and_resumed_matches_an_uninterrupted_one(tmp_path, clf, monkeypatch):
+    src = tmp_path / "in.jsonl"
+    _with_bad_lines(src)
+    whole, resumed = tmp_path / "whole.jsonl", tmp_path / "resumed.jsonl"
+    score_file(src, whole, clf, chunk_size=7, progress=False, on_error="skip")
+    with monkeypatch.context() as m:
+        _interrupt_predict_on(m, clf, call=3)
+        with pytest.raises(KeyboardInterrupt):
+            score_file(src, resumed, clf, chunk_size=7, progress=False, on_error="skip")
+    summary = score_file(
+        src, resumed, clf, chunk_size=7, progress=False, on_error="skip", resume=True
+    )
+    assert summary.resumed == 14 and summary.bad_rows == 4
+    a, b = read_scored(resumed), read_scored(whole)
+    assert a.drop(columns=SCORES).equals(b.drop(columns=SCORES))
+    np.testing.assert_allclose(a[SCORES].to_numpy(), b[SCORES].to_numpy(), atol=1e-6)
+    lists = [pd.read_csv(f"{p}.bad_rows.csv") for p in (whole, resumed)]
+    assert lists[0].equals(lists[1])

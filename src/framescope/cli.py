@@ -95,6 +95,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--chunk-size", type=int, default=4096, help="rows read and written at a time")
     p.add_argument(
+        "--on-error",
+        choices=("raise", "skip"),
+        default="raise",
+        help="a bad row (malformed JSON, undecodable bytes, a non-text cell): stop with its "
+        "line number (raise), or leave it out and list it in OUTPUT.bad_rows.csv (skip)",
+    )
+    p.add_argument(
         "--resume",
         action="store_true",
         help="continue an interrupted run from its completed parts (and, for a folder, "
@@ -190,6 +197,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
         device=args.device,
         precision=args.precision,
         runtime=args.runtime,
+        on_error=args.on_error,
     )
     print(summary)
     return 0

@@ -18,11 +18,13 @@ from tqdm.auto import tqdm
 from .classifier import FrameClassifier, default_batch_size
 from .errors import FramescopeError, InputFileError
 from .resumable import PartStore, digest, work_dir
-from .tables import FORMATS, count_rows, read_chunks, suggest_column, table_format
+from .tables import FORMATS, BadRow, Rows, count_rows, read_rows, suggest_column, table_format
 
 log = logging.getLogger(__name__)
 
 MANIFEST_VERSION = 1
+ON_ERROR = ("raise", "skip")
+BAD_ROWS_SUFFIX = ".bad_rows.csv"
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class ScoreSummary:
     empty_texts: int
     files: int = 1
     resumed: int = 0
+    bad_rows: int = 0
 
     @property
     def rate(self) -> float:
@@ -49,9 +52,12 @@ class ScoreSummary:
         many = self.files != 1 or self.output.is_dir()
         files = f" from {self.files} file{plural}" if many else ""
         resumed = f", {self.resumed} resumed" if self.resumed else ""
+        bad = (
+            f"; {self.bad_rows} bad rows skipped (see *{BAD_ROWS_SUFFIX})" if self.bad_rows else ""
+        )
         return (
             f"scored {self.rows} rows{files} in {self.seconds:.1f} s "
-            f"({self.rate:.1f} statements/s{resumed}) -> {self.output}"
+            f"({self.rate:.1f} statements/s{resumed}) -> {self.output}{bad}"
         )
 
 
@@ -62,6 +68,7 @@ class _Settings:
     chunk_size: int
     progress: bool
     resume: bool
+    on_error: str
 
 
 def score_file(
@@ -77,6 +84,7 @@ def score_file(
     device: str = "auto",
     precision: str = "auto",
     runtime: str = "auto",
+    on_error: str = "raise",
 ) -> ScoreSummary:
     """Score every row of ``input_path`` and write ``output_path`` (format by extension).
 
@@ -94,6 +102,11 @@ def score_file(
     ``FrameClassifier.load``; ``auto`` means ONNX Runtime in float32 on a CPU, bfloat16 or
     float16 on a GPU). ``batch_size`` defaults to the device's (default_batch_size).
 
+    A row that cannot be read (malformed JSON, bytes that are not UTF-8, a CSV record with
+    the wrong number of fields, a text that is a number or an object) stops the run with
+    an InputFileError naming its line, and no output is written. With ``on_error="skip"``
+    such rows are left out and listed (line and problem) in ``<output>.bad_rows.csv``.
+
     When ``input_path`` is a folder, each .csv/.jsonl/.jsonl.gz/.parquet file in it (not
     recursively, by name) is scored into the folder ``output_path`` under the same name;
     with ``resume=True`` outputs finished earlier are skipped.
@@ -101,6 +114,8 @@ def score_file(
     input_path, output_path = Path(input_path), Path(output_path)
     if chunk_size < 1 or (batch_size is not None and batch_size < 1):
         raise FramescopeError("chunk_size and batch_size must be at least 1")
+    if on_error not in ON_ERROR:
+        raise FramescopeError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
     if input_path.is_dir():
         jobs = _folder_jobs(input_path, output_path, resume)
     else:
@@ -117,7 +132,7 @@ def score_file(
         clf.precision,
         batch,
     )
-    settings = _Settings(text_column, batch, chunk_size, progress, resume)
+    settings = _Settings(text_column, batch, chunk_size, progress, resume, on_error)
     if input_path.is_dir():
         return _score_folder(jobs, output_path, clf, settings)
     return _score_one(input_path, output_path, clf, settings)
@@ -223,7 +238,7 @@ def _score_chunk(
 
 
 def _skip(
-    chunks: Iterator[pd.DataFrame], store: PartStore, source: Path, text_column: str
+    chunks: Iterator[Rows], store: PartStore, source: Path, text_column: str
 ) -> tuple[int, int]:
     """Read and discard the chunks that completed parts already cover: (rows, empty texts)."""
     rows = empty = 0
@@ -234,8 +249,8 @@ def _skip(
                 f"{source}: has fewer chunks than the {store.done} completed parts in "
                 f"{store.folder}; delete that folder to start over"
             )
-        rows += len(chunk)
-        empty += _count_empty(_texts(chunk, source, text_column))
+        rows += len(chunk.frame)
+        empty += _count_empty(_texts(chunk.frame, source, text_column))
     return rows, empty
 
 
@@ -247,7 +262,10 @@ def _score_one(
         output_path, _manifest(input_path, output_path, clf, settings), resume=settings.resume
     )
     try:
-        chunks = iter(read_chunks(input_path, settings.chunk_size))
+        bad: list[BadRow] | None = [] if settings.on_error == "skip" else None
+        chunks = iter(
+            read_rows(input_path, settings.chunk_size, text_column=settings.text_column, bad=bad)
+        )
         resumed, empty = _skip(chunks, store, input_path, settings.text_column)
         rows = resumed
         with tqdm(
@@ -258,11 +276,11 @@ def _score_one(
             disable=not settings.progress,
         ) as bar:
             for chunk in chunks:
-                cells = _texts(chunk, input_path, settings.text_column)
-                store.write(_score_chunk(clf, chunk, cells, settings.batch_size))
+                cells = _texts(chunk.frame, input_path, settings.text_column)
+                store.write(_score_chunk(clf, chunk.frame, cells, settings.batch_size))
                 empty += _count_empty(cells)
-                rows += len(chunk)
-                bar.update(len(chunk))
+                rows += len(chunk.frame)
+                bar.update(len(chunk.frame))
             bar.total = bar.n  # the line count is an estimate for CSV
         if rows == 0:
             raise InputFileError(f"{input_path}: no rows to score")
@@ -277,20 +295,50 @@ def _score_one(
             )
         raise
     seconds = time.perf_counter() - started
-    _write_meta(final, input_path, clf, rows, empty, seconds)
+    bad_rows = _write_bad_rows(final, input_path, bad or [])
+    _write_meta(final, input_path, clf, rows, empty, seconds, len(bad or []), bad_rows)
     store.discard()
-    summary = ScoreSummary(rows, seconds, final, empty, resumed=resumed)
+    summary = ScoreSummary(rows, seconds, final, empty, resumed=resumed, bad_rows=len(bad or []))
     log.debug("%s", summary)
     return summary
 
 
+def _write_bad_rows(output: Path, input_path: Path, bad: list[BadRow]) -> Path | None:
+    """``<output>.bad_rows.csv``: file, line and problem of each skipped row (or nothing)."""
+    side = Path(f"{output}{BAD_ROWS_SUFFIX}")
+    if not bad:
+        side.unlink(missing_ok=True)  # a stale list from an earlier run would mislead
+        return None
+    frame = pd.DataFrame(
+        {
+            "file": str(input_path),
+            "line": [b.line for b in bad],
+            "problem": [b.problem for b in bad],
+        }
+    )
+    tmp = side.with_name(f".{side.name}.tmp")
+    frame.to_csv(tmp, index=False)
+    tmp.replace(side)
+    log.warning("%s: %d bad rows skipped; listed in %s", input_path, len(bad), side)
+    return side
+
+
 def _write_meta(
-    output: Path, input_path: Path, clf: FrameClassifier, rows: int, empty: int, seconds: float
+    output: Path,
+    input_path: Path,
+    clf: FrameClassifier,
+    rows: int,
+    empty: int,
+    seconds: float,
+    bad_rows: int = 0,
+    bad_rows_file: Path | None = None,
 ) -> None:
     meta = {
         "input": str(input_path),
         "rows": rows,
         "empty_texts": empty,
+        "bad_rows": bad_rows,
+        "bad_rows_file": str(bad_rows_file) if bad_rows_file else None,
         "seconds": round(seconds, 3),
         "model": clf.source or "",
         "codebook": clf.codebook,
@@ -317,7 +365,7 @@ def _score_folder(
 ) -> ScoreSummary:
     started = time.perf_counter()
     output.mkdir(parents=True, exist_ok=True)
-    rows = empty = resumed = 0
+    rows = empty = resumed = bad = 0
     for number, (src, dst) in enumerate(jobs, start=1):
         done = _finished(dst) if settings.resume else None
         if done is not None:
@@ -325,11 +373,15 @@ def _score_folder(
             rows += done["rows"]
             resumed += done["rows"]
             empty += int(done.get("empty_texts", 0))
+            bad += int(done.get("bad_rows", 0))
             continue
         log.info("[%d/%d] scoring %s -> %s", number, len(jobs), src, dst)
         one = _score_one(src, dst, clf, settings)
         rows, empty, resumed = rows + one.rows, empty + one.empty_texts, resumed + one.resumed
+        bad += one.bad_rows
     seconds = time.perf_counter() - started
-    summary = ScoreSummary(rows, seconds, output, empty, files=len(jobs), resumed=resumed)
+    summary = ScoreSummary(
+        rows, seconds, output, empty, files=len(jobs), resumed=resumed, bad_rows=bad
+    )
     log.debug("%s", summary)
     return summary

@@ -1,6 +1,7 @@
 """Reading and writing statement tables by extension, in chunks.
 
-Formats: .csv, .jsonl, .jsonl.gz, .parquet. ``read_chunks`` streams a table in DataFrames;
+Formats: .csv, .jsonl, .jsonl.gz, .parquet. ``read_rows`` streams a table in chunks of good
+rows with their line numbers, reporting or skipping bad rows; ``read_chunks`` in DataFrames;
 ``write_frame`` writes one DataFrame as a complete file and ``concat_files`` streams such
 files into one (see resumable.py for how scoring uses them to write output safely).
 """
@@ -14,6 +15,7 @@ import io
 import json
 import shutil
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -39,66 +41,190 @@ def suggest_column(name: str, columns: list[str]) -> str:
     return f" (columns: {', '.join(map(str, columns))}){hint}"
 
 
-def _jsonl_chunks(path: Path, chunk_size: int, gz: bool) -> Iterator[pd.DataFrame]:
+@dataclass(frozen=True)
+class BadRow:
+    """A row that cannot be scored: ``line`` is its line in a CSV/JSONL file (where a CSV
+    record spans lines, the first) or its 1-based row number in a Parquet file."""
+
+    line: int
+    problem: str
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Up to ``chunk_size`` good rows of a table, with the line (or row) number of each."""
+
+    frame: pd.DataFrame
+    lines: list[int]
+
+
+class _Bad(Exception):
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
+
+
+def _check_text(record: dict[str, Any], text_column: str | None) -> None:
+    if text_column is None or text_column not in record:
+        return
+    value = record[text_column]
+    if value is None or isinstance(value, str):
+        return
+    if isinstance(value, float) and value != value:  # NaN: a missing text
+        return
+    raise _Bad(f"{text_column!r} is {type(value).__name__}, not text")
+
+
+def _decoded_lines(handle: BinaryIO) -> Iterator[tuple[int, str | None]]:
+    """(line number, text) for each line; text None when the bytes are not UTF-8."""
+    for number, raw in enumerate(handle, start=1):
+        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        try:
+            yield number, raw.decode("utf-8")
+        except UnicodeDecodeError:
+            yield number, None
+
+
+def _jsonl_records(path: Path, gz: bool) -> Iterator[tuple[int, dict[str, Any] | _Bad]]:
     opener = gzip.open if gz else open
+    with opener(path, "rb") as handle:
+        for number, line in _decoded_lines(handle):
+            if line is None:
+                yield number, _Bad("bytes that are not UTF-8")
+                continue
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield number, _Bad(f"malformed JSON ({exc.msg})")
+                continue
+            yield number, obj if isinstance(obj, dict) else _Bad("expected a JSON object")
+
+
+def _csv_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | _Bad]]:
+    with open(path, "rb") as handle:
+        undecodable: set[int] = set()
+
+        def text_lines() -> Iterator[str]:
+            for number, line in _decoded_lines(handle):
+                if line is None:
+                    undecodable.add(number)
+                    line = "\n"  # stands in for the bad line; its record is reported
+                yield line
+
+        reader = csv.reader(text_lines())
+        header = next(reader, None)
+        if header is None:
+            raise InputFileError(f"{path}: empty file")
+        if 1 in undecodable:
+            raise InputFileError(f"{path}: line 1: the header has bytes that are not UTF-8")
+        first = reader.line_num + 1
+        for fields in reader:
+            lines = range(first, reader.line_num + 1)
+            record_line, first = first, reader.line_num + 1
+            if not fields or fields == [""]:
+                if any(n in undecodable for n in lines):
+                    yield record_line, _Bad("bytes that are not UTF-8")
+                continue
+            if any(n in undecodable for n in lines):
+                yield record_line, _Bad("bytes that are not UTF-8")
+            elif len(fields) != len(header):
+                yield record_line, _Bad(f"{len(fields)} fields where the header has {len(header)}")
+            else:
+                yield record_line, dict(zip(header, fields))
+
+
+def _grouped(
+    records: Iterator[tuple[int, dict[str, Any] | _Bad]],
+    path: Path,
+    chunk_size: int,
+    text_column: str | None,
+    bad: list[BadRow] | None,
+) -> Iterator[Rows]:
+    rows: list[dict[str, Any]] = []
+    lines: list[int] = []
+    for number, record in records:
+        if not isinstance(record, _Bad):
+            try:
+                _check_text(record, text_column)
+            except _Bad as exc:
+                record = exc
+        if isinstance(record, _Bad):
+            if bad is None:
+                raise InputFileError(f"{path}: line {number}: {record.problem}")
+            bad.append(BadRow(number, record.problem))
+            continue
+        rows.append(record)
+        lines.append(number)
+        if len(rows) >= chunk_size:
+            yield Rows(pd.DataFrame(rows), lines)
+            rows, lines = [], []
+    if rows:
+        yield Rows(pd.DataFrame(rows), lines)
+
+
+def _parquet_rows(
+    path: Path, chunk_size: int, text_column: str | None, bad: list[BadRow] | None
+) -> Iterator[Rows]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     try:
-        with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
-            rows: list[dict[str, Any]] = []
-            for line_no, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise InputFileError(
-                        f"{path}: line {line_no}: malformed JSON ({exc.msg})"
-                    ) from None
-                if not isinstance(obj, dict):
-                    raise InputFileError(f"{path}: line {line_no}: expected a JSON object")
-                rows.append(obj)
-                if len(rows) >= chunk_size:
-                    yield pd.DataFrame(rows)
-                    rows = []
-            if rows:
-                yield pd.DataFrame(rows)
-    except UnicodeDecodeError as exc:
-        raise InputFileError(f"{path}: not UTF-8 text ({exc.reason})") from None
-    except (OSError, EOFError) as exc:
+        handle = pq.ParquetFile(path)
+    except Exception as exc:  # pyarrow raises several types for damaged files
+        raise InputFileError(f"{path}: not a readable Parquet file ({exc})") from None
+    schema = handle.schema_arrow
+    if text_column is not None and text_column in schema.names:
+        kind = schema.field(text_column).type
+        if not (
+            pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_null(kind)
+        ):
+            raise InputFileError(f"{path}: column {text_column!r} holds {kind}, not text")
+    start = 1
+    for batch in handle.iter_batches(batch_size=chunk_size):
+        frame = batch.to_pandas()
+        yield Rows(frame, list(range(start, start + len(frame))))
+        start += len(frame)
+
+
+def read_rows(
+    path: str | Path,
+    chunk_size: int = 10_000,
+    *,
+    text_column: str | None = None,
+    bad: list[BadRow] | None = None,
+) -> Iterator[Rows]:
+    """Stream the table in chunks of good rows, each with its line (or row) numbers.
+
+    A row that cannot be read (malformed JSON, bytes that are not UTF-8, a CSV record with
+    the wrong number of fields, or a ``text_column`` cell that is a number, list or object)
+    raises InputFileError naming the file and line; when ``bad`` is a list, the row is
+    appended to it as a BadRow and skipped instead. CSV cells are kept as str; a UTF-8 BOM
+    is dropped.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError(f"input file not found: {path}")
+    fmt = table_format(path)
+    if fmt == ".parquet":
+        yield from _parquet_rows(path, chunk_size, text_column, bad)
+        return
+    records = _csv_records(path) if fmt == ".csv" else _jsonl_records(path, fmt == ".jsonl.gz")
+    try:
+        yield from _grouped(records, path, chunk_size, text_column, bad)
+    except (OSError, EOFError, csv.Error) as exc:
         if isinstance(exc, FileNotFoundError):
             raise
         raise InputFileError(f"{path}: cannot read ({exc})") from None
 
 
 def read_chunks(path: str | Path, chunk_size: int = 10_000) -> Iterator[pd.DataFrame]:
-    """Yield the table in DataFrames of at most ``chunk_size`` rows (strings kept as str)."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputFileError(f"input file not found: {path}")
-    fmt = table_format(path)
-    if fmt == ".csv":
-        try:
-            yield from pd.read_csv(
-                path,
-                chunksize=chunk_size,
-                dtype=str,
-                keep_default_na=False,
-                encoding="utf-8-sig",
-            )
-        except pd.errors.EmptyDataError:
-            raise InputFileError(f"{path}: empty file") from None
-        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-            raise InputFileError(f"{path}: cannot parse CSV ({str(exc).strip()})") from None
-    elif fmt in (".jsonl", ".jsonl.gz"):
-        yield from _jsonl_chunks(path, chunk_size, gz=fmt == ".jsonl.gz")
-    else:
-        import pyarrow.parquet as pq
-
-        try:
-            handle = pq.ParquetFile(path)
-        except Exception as exc:  # pyarrow raises several types for damaged files
-            raise InputFileError(f"{path}: not a readable Parquet file ({exc})") from None
-        for batch in handle.iter_batches(batch_size=chunk_size):
-            yield batch.to_pandas()
+    """Yield the table in DataFrames of at most ``chunk_size`` rows (CSV cells as str);
+    the first unreadable row raises InputFileError with its line number."""
+    for rows in read_rows(path, chunk_size):
+        yield rows.frame
 
 
 def write_frame(handle: BinaryIO, df: pd.DataFrame, fmt: str, *, header: bool = True) -> None:
