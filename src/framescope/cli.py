@@ -95,6 +95,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--chunk-size", type=int, default=4096, help="rows read and written at a time")
     p.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="ray: score a Parquet/JSONL file or folder on Ray Data into an output folder "
+        "(needs framescope[ray])",
+    )
+    p.add_argument(
+        "--ray-address", default=None, help="Ray cluster (default: $RAY_ADDRESS, else local)"
+    )
+    p.add_argument(
+        "--actors", type=int, default=None, help="Ray actor pool size (default: GPUs, else CPUs)"
+    )
+    p.add_argument(
         "--on-error",
         choices=("raise", "skip"),
         default="raise",
@@ -183,6 +196,8 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
+    if args.engine == "ray":
+        return _score_on_ray(args)
     from .scoring import score_file
 
     summary = score_file(
@@ -198,6 +213,29 @@ def _cmd_score(args: argparse.Namespace) -> int:
         precision=args.precision,
         runtime=args.runtime,
         on_error=args.on_error,
+    )
+    print(summary)
+    return 0
+
+
+def _score_on_ray(args: argparse.Namespace) -> int:
+    from .ray_engine import score_with_ray
+
+    if args.resume or args.on_error != "raise":
+        raise FramescopeError("--resume and --on-error belong to the local engine, not to Ray")
+    summary = score_with_ray(
+        args.input,
+        args.output,
+        args.model,
+        text_column=args.text_column,
+        batch_size=args.batch_size,
+        chunk_size=args.chunk_size,
+        device=args.device,
+        precision=args.precision,
+        runtime=args.runtime,
+        actors=args.actors,
+        address=args.ray_address,
+        quiet=args.quiet,
     )
     print(summary)
     return 0

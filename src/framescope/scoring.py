@@ -223,6 +223,14 @@ def _count_empty(cells: list[str | None]) -> int:
     return sum(1 for c in cells if c is None or not c.strip())
 
 
+def score_frame(
+    clf: FrameClassifier, frame: pd.DataFrame, text_column: str = "text", batch_size: int = 64
+) -> pd.DataFrame:
+    """``frame`` with ``labels`` and one ``score_<label>`` column per label added: what every
+    engine writes for a chunk of rows (missing or empty texts get no label)."""
+    return _score_chunk(clf, frame, _texts(frame, Path("input"), text_column), batch_size)
+
+
 def _score_chunk(
     clf: FrameClassifier, chunk: pd.DataFrame, cells: list[str | None], batch_size: int
 ) -> pd.DataFrame:
