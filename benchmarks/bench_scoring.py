@@ -31,6 +31,7 @@ import pandas as pd
 import torch
 
 from framescope import FrameClassifier, evaluate, score_file
+from framescope.classifier import default_batch_size
 from framescope.corpus import load_corpus
 from framescope.encoders import resolve_base_model
 
@@ -120,7 +121,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=str(ROOT / "models" / "unrest-v1-fast"))
     parser.add_argument("--n", type=int, default=2000)
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument(
+        "--batch-sizes",
+        type=int,
+        nargs="+",
+        default=[None],
+        help="framescope batch sizes to time (default: framescope's own for the CPU); "
+        "the pipeline always runs at 64",
+    )
     parser.add_argument(
         "--configs", nargs="+", default=["torch:fp32", "onnx:fp32", "onnx:int8", "torch:int8"]
     )
@@ -138,12 +146,14 @@ def main() -> None:
     )
     for config in args.configs:
         _load(args.model, config)  # ONNX exports happen here, outside the timings
-    rates = {"pipeline (a)": time_pipeline(base, len(probe.labels), texts, args.batch_size)}
+    rates = {"pipeline (a), batch 64": time_pipeline(base, len(probe.labels), texts, 64)}
     for config in args.configs:
-        rates[f"framescope {config} (b)"] = time_framescope(
-            args.model, config, texts, args.batch_size
-        )
-    reference = rates["pipeline (a)"]
+        for size in args.batch_sizes:
+            batch = size or default_batch_size(torch.device("cpu"))
+            rates[f"framescope {config} (b), batch {batch}"] = time_framescope(
+                args.model, config, texts, batch
+            )
+    reference = rates["pipeline (a), batch 64"]
     print("| scorer | statements/s | ratio to the pipeline |\n|---|---|---|")
     for name, rate in rates.items():
         print(f"| {name} | {rate:.1f} | {rate / reference:.2f}× |")

@@ -88,3 +88,9 @@ def test_cli_refuses_an_impossible_precision_in_one_line(tiny_model_dir, capsys)
     code = main(["predict", "--model", str(tiny_model_dir), "--precision", "bf16", "calm"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "needs a CUDA device" in err[0]
+
+
+def test_default_batch_size_depends_on_the_device():
+    from framescope.classifier import default_batch_size
+
+    assert default_batch_size(CPU) == 16 and default_batch_size(CUDA) == 256

@@ -57,10 +57,11 @@ def pick_device(device: str = "auto") -> torch.device:
 
 
 def default_batch_size(device: torch.device) -> int:
-    """Statements per batch: 64 on a CPU (length-sorted batches keep padding small, and
-    larger ones did not score faster there), 256 on a GPU, where larger batches keep the
-    device busy."""
-    return 256 if device.type == "cuda" else 64
+    """Statements per batch: 16 on a CPU, 256 on a GPU, where larger batches keep the device
+    busy. On the 2-core development CPU, with length-sorted batches, MiniLM-L6 through ONNX
+    Runtime scored 65.6, 63.9, 59.4 and 52.2 statements/s at 16, 32, 64 and 128
+    (benchmarks/bench_scoring.py; docs/performance.md)."""
+    return 256 if device.type == "cuda" else 16
 
 
 def check_texts(texts: Any) -> list[str]:
@@ -153,12 +154,12 @@ class FrameClassifier:
 
     # ------------------------------------------------------------ prediction
     def predict_proba(
-        self, texts: Sequence[str], batch_size: int = 64, progress: bool = False
+        self, texts: Sequence[str], batch_size: int | None = None, progress: bool = False
     ) -> np.ndarray:
         """Sigmoid scores, shape (len(texts), len(labels)), float32, in input order.
 
-        Texts are sorted by length and batched so that padding stays small; the output keeps
-        the input order.
+        Texts are sorted by length and batched (``batch_size``, default: 16 on a CPU, 256 on a
+        GPU) so that padding stays small; the output keeps the input order.
         """
         items = check_texts(texts)
         out = np.zeros((len(items), len(self._labels)), dtype=np.float32)
@@ -168,6 +169,7 @@ class FrameClassifier:
         self.model.eval()
         bar = tqdm(total=len(items), unit="stmt", disable=not progress, desc="scoring")
         with torch.inference_mode():
+            batch_size = batch_size or default_batch_size(self.device)
             for start in range(0, len(items), batch_size):
                 idx = order[start : start + batch_size]
                 out[idx] = torch.sigmoid(self._logits([items[i] for i in idx])).numpy()
@@ -180,11 +182,13 @@ class FrameClassifier:
         matrix = apply_thresholds(probs, self.thresholds, self.min_labels)
         return [[self._labels[j] for j in np.flatnonzero(row)] for row in matrix]
 
-    def predict(self, texts: Sequence[str], batch_size: int = 64) -> list[list[str]]:
+    def predict(self, texts: Sequence[str], batch_size: int | None = None) -> list[list[str]]:
         """For each text, the labels whose score reaches that label's threshold."""
         return self.decide(self.predict_proba(texts, batch_size=batch_size))
 
-    def score_dataframe(self, df: Any, text_column: str = "text", batch_size: int = 64) -> Any:
+    def score_dataframe(
+        self, df: Any, text_column: str = "text", batch_size: int | None = None
+    ) -> Any:
         """A copy of ``df`` with a ``labels`` column (lists) and one ``score_<label>`` column
         per label added."""
         if text_column not in df.columns:

@@ -91,7 +91,7 @@ def _parser() -> argparse.ArgumentParser:
     _model_arg(p)
     _inference_options(p)
     p.add_argument(
-        "--batch-size", type=int, default=None, help="statements a batch (default: 64 CPU, 256 GPU)"
+        "--batch-size", type=int, default=None, help="statements a batch (default: 16 CPU, 256 GPU)"
     )
     p.add_argument("--chunk-size", type=int, default=4096, help="rows read and written at a time")
     p.add_argument(

@@ -224,7 +224,10 @@ def _count_empty(cells: list[str | None]) -> int:
 
 
 def score_frame(
-    clf: FrameClassifier, frame: pd.DataFrame, text_column: str = "text", batch_size: int = 64
+    clf: FrameClassifier,
+    frame: pd.DataFrame,
+    text_column: str = "text",
+    batch_size: int | None = None,
 ) -> pd.DataFrame:
     """``frame`` with ``labels`` and one ``score_<label>`` column per label added: what every
     engine writes for a chunk of rows (missing or empty texts get no label)."""
@@ -232,7 +235,7 @@ def score_frame(
 
 
 def _score_chunk(
-    clf: FrameClassifier, chunk: pd.DataFrame, cells: list[str | None], batch_size: int
+    clf: FrameClassifier, chunk: pd.DataFrame, cells: list[str | None], batch_size: int | None
 ) -> pd.DataFrame:
     probs = clf.predict_proba([c or "" for c in cells], batch_size=batch_size)
     decided = clf.decide(probs)
