@@ -133,6 +133,9 @@ def main() -> None:
         "--configs", nargs="+", default=["torch:fp32", "onnx:fp32", "onnx:int8", "torch:int8"]
     )
     parser.add_argument("--agreement", action="store_true")
+    parser.add_argument(
+        "--agreement-only", action="store_true", help="skip the timings, report agreement only"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
@@ -146,6 +149,9 @@ def main() -> None:
     )
     for config in args.configs:
         _load(args.model, config)  # ONNX exports happen here, outside the timings
+    if args.agreement_only:
+        report_agreement(args.model, args.configs)
+        return
     rates = {"pipeline (a), batch 64": time_pipeline(base, len(probe.labels), texts, 64)}
     for config in args.configs:
         for size in args.batch_sizes:
@@ -158,14 +164,18 @@ def main() -> None:
     for name, rate in rates.items():
         print(f"| {name} | {rate:.1f} | {rate / reference:.2f}× |")
     if args.agreement:
-        print(
-            "\n| configuration | torch fp32 macro-F1 | macro-F1 | identical label sets "
-            "| largest score difference |\n|---|---|---|---|---|"
-        )
-        for config in args.configs:
-            if config != "torch:fp32":
-                a, b, same, diff = agreement(args.model, config)
-                print(f"| {config} | {a:.3f} | {b:.3f} | {same:.1%} | {diff:.2g} |")
+        report_agreement(args.model, args.configs)
+
+
+def report_agreement(model: str, configs: list[str]) -> None:
+    print(
+        "\n| configuration | torch fp32 macro-F1 | macro-F1 | identical label sets "
+        "| largest score difference |\n|---|---|---|---|---|"
+    )
+    for config in configs:
+        if config != "torch:fp32":
+            a, b, same, diff = agreement(model, config)
+            print(f"| {config} | {a:.3f} | {b:.3f} | {same:.1%} | {diff:.2g} |", flush=True)
 
 
 if __name__ == "__main__":
