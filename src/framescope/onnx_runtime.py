@@ -11,7 +11,7 @@ again rather than served stale. An ONNX file is a protobuf graph: loading it run
 every matrix multiplication per channel to uint8 (ONNX Runtime's dynamic quantisation, u8u8).
 With signed int8 weights, ONNX Runtime's u8s8 kernels saturate on CPUs without VNNI: on the
 AVX2 development machine the mpnet-base model kept 9.5% of its label sets that way, against
-95.5% with uint8 weights. Label sets still differ from fp32: docs/performance.md.
+94.5% with uint8 weights. Label sets still differ from fp32: docs/performance.md.
 """
 
 from __future__ import annotations
