@@ -204,18 +204,25 @@ def _cmd_score(args: argparse.Namespace) -> int:
         args.input,
         args.output,
         args.model,
-        text_column=args.text_column,
-        batch_size=args.batch_size,
-        chunk_size=args.chunk_size,
         progress=not args.quiet,
         resume=args.resume,
-        device=args.device,
-        precision=args.precision,
-        runtime=args.runtime,
         on_error=args.on_error,
+        **_engine_options(args),
     )
     print(summary)
     return 0
+
+
+def _engine_options(args: argparse.Namespace) -> dict:
+    """The `score` settings that both engines take."""
+    return {
+        "text_column": args.text_column,
+        "batch_size": args.batch_size,
+        "chunk_size": args.chunk_size,
+        "device": args.device,
+        "precision": args.precision,
+        "runtime": args.runtime,
+    }
 
 
 def _score_on_ray(args: argparse.Namespace) -> int:
@@ -227,15 +234,10 @@ def _score_on_ray(args: argparse.Namespace) -> int:
         args.input,
         args.output,
         args.model,
-        text_column=args.text_column,
-        batch_size=args.batch_size,
-        chunk_size=args.chunk_size,
-        device=args.device,
-        precision=args.precision,
-        runtime=args.runtime,
         actors=args.actors,
         address=args.ray_address,
         quiet=args.quiet,
+        **_engine_options(args),
     )
     print(summary)
     return 0
