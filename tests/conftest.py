@@ -19,6 +19,17 @@ def _onnx_exports_in_tmp(tmp_path_factory):
     os.environ.pop("FRAMESCOPE_ONNX_CACHE", None)
 
 
+@pytest.fixture(autouse=True)
+def _no_cuda_outside_gpu_tests(request, monkeypatch):
+    """Tests not marked ``gpu`` see a machine without CUDA, as CI is, wherever they run:
+    their expectations (ONNX Runtime by default, reproducible training) are the CPU's."""
+    if request.node.get_closest_marker("gpu") is None:
+        import torch
+
+        monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+        monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
+
+
 ROOT = Path(__file__).resolve().parents[1]
 LABELS = ["alpha", "beta", "gamma"]
 
@@ -132,7 +143,7 @@ def tiny_model_dir(tmp_path_factory, tiny_encoder, tiny_codebook) -> Path:
 
     out = tmp_path_factory.mktemp("models") / "tiny"
     corpus = load_corpus(tiny_records(), tiny_codebook)
-    train(corpus, out, tiny_config(tiny_encoder, finetune="full"), progress=False)
+    train(corpus, out, tiny_config(tiny_encoder, finetune="full"), progress=False, device="cpu")
     return out
 
 

@@ -15,7 +15,7 @@ from .conftest import LABELS
 
 @pytest.fixture(scope="module")
 def clf(tiny_model_dir):
-    return FrameClassifier.load(tiny_model_dir)
+    return FrameClassifier.load(tiny_model_dir, device="cpu")
 
 
 def test_predict_returns_label_lists_over_thresholds(clf):
@@ -103,3 +103,14 @@ def test_load_refuses_damaged_or_unsafe_folders(tiny_model_dir, tmp_path):
     (m / "config.json").write_text(json.dumps(hf))
     with pytest.raises(ModelLoadError, match="remote code"):
         FrameClassifier.load(m)
+
+
+def test_empty_and_whitespace_texts_get_zero_scores_and_no_labels(tiny_model_dir):
+    clf = FrameClassifier.load(tiny_model_dir, device="cpu")
+    clf.min_labels = 1  # even where every statement must get a label
+    texts = ["foreign agents organised the riots", "", "  \n\t", "prices doubled"]
+    probs = clf.predict_proba(texts, batch_size=1)
+    assert (probs[1:3] == 0).all() and (probs[[0, 3]] > 0).all()
+    labels = clf.predict(texts)
+    assert labels[1] == labels[2] == [] and labels[0] and labels[3]
+    assert (clf.predict_proba(["", " "]) == 0).all()

@@ -27,7 +27,7 @@ WORDS = sorted({w for r in tiny_records() for w in r["text"].split()})
 
 @pytest.fixture(scope="module")
 def clf(tiny_model_dir) -> FrameClassifier:
-    return FrameClassifier.load(tiny_model_dir)
+    return FrameClassifier.load(tiny_model_dir, device="cpu")
 
 
 def _frame(n: int, seed: int = 0) -> pd.DataFrame:

@@ -127,3 +127,11 @@ def test_training_refuses_to_overwrite_a_foreign_folder(tmp_path, tiny_encoder, 
             progress=False,
         )
     assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_training_device_is_checked_before_any_work(tiny_encoder, tiny_codebook):
+    corpus = load_corpus(tiny_records(), tiny_codebook)
+    with pytest.raises(FramescopeError, match="no CUDA device"):
+        train(corpus, None, tiny_config(tiny_encoder), progress=False, device="cuda")
+    with pytest.raises(FramescopeError, match="auto, cpu or cuda"):
+        train(corpus, None, tiny_config(tiny_encoder), progress=False, device="gpu")

@@ -159,18 +159,21 @@ class FrameClassifier:
         """Sigmoid scores, shape (len(texts), len(labels)), float32, in input order.
 
         Texts are sorted by length and batched (``batch_size``, default: 16 on a CPU, 256 on a
-        GPU) so that padding stays small; the output keeps the input order.
+        GPU) so that padding stays small; the output keeps the input order. Empty or
+        whitespace-only texts are not run through the model: all their scores are 0.
         """
         items = check_texts(texts)
         out = np.zeros((len(items), len(self._labels)), dtype=np.float32)
-        if not items:
+        filled = [i for i, t in enumerate(items) if t.strip()]
+        if not filled:
             return out
-        order = np.argsort([len(t) for t in items], kind="stable")
+        lengths = [len(items[i]) for i in filled]
+        order = np.asarray(filled)[np.argsort(lengths, kind="stable")]
         self.model.eval()
-        bar = tqdm(total=len(items), unit="stmt", disable=not progress, desc="scoring")
+        bar = tqdm(total=len(order), unit="stmt", disable=not progress, desc="scoring")
         with torch.inference_mode():
             batch_size = batch_size or default_batch_size(self.device)
-            for start in range(0, len(items), batch_size):
+            for start in range(0, len(order), batch_size):
                 idx = order[start : start + batch_size]
                 out[idx] = torch.sigmoid(self._logits([items[i] for i in idx])).numpy()
                 bar.update(len(idx))
@@ -183,8 +186,11 @@ class FrameClassifier:
         return [[self._labels[j] for j in np.flatnonzero(row)] for row in matrix]
 
     def predict(self, texts: Sequence[str], batch_size: int | None = None) -> list[list[str]]:
-        """For each text, the labels whose score reaches that label's threshold."""
-        return self.decide(self.predict_proba(texts, batch_size=batch_size))
+        """For each text, the labels whose score reaches that label's threshold (none for an
+        empty or whitespace-only text, whatever the model's min-label rule)."""
+        items = check_texts(texts)
+        decided = self.decide(self.predict_proba(items, batch_size=batch_size))
+        return [labels if text.strip() else [] for text, labels in zip(items, decided)]
 
     def score_dataframe(
         self, df: Any, text_column: str = "text", batch_size: int | None = None

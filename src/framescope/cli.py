@@ -125,6 +125,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus", required=True, help="corpus folder or .jsonl/.csv/.parquet file")
     p.add_argument("--output", required=True, help="model folder to write")
     _train_options(p)
+    p.add_argument(
+        "--device", choices=("auto", "cpu", "cuda"), default="auto", help="auto: CUDA when present"
+    )
 
     p = sub.add_parser("evaluate", help="per-label and overall scores beside the TF-IDF baseline")
     _model_arg(p)
@@ -248,7 +251,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     config = _train_config(args)
     print("recipe: " + ", ".join(f"{k}={v}" for k, v in config.to_dict().items()), flush=True)
-    clf = train(args.corpus, args.output, config, progress=not args.quiet)
+    clf = train(args.corpus, args.output, config, progress=not args.quiet, device=args.device)
     metrics = clf.config["metrics"]
     line = f"saved {args.output}: dev macro-F1 {metrics['dev']['macro_f1']:.3f}"
     if "test" in metrics:

@@ -95,6 +95,7 @@ def apply_precision(model: FrameModel, precision: str) -> FrameModel:
         raise ValueError(f"unknown precision {precision!r}")
     converted = FrameModel(encoder, model.head.out_features, pooling=model.pooling)
     converted.head.load_state_dict(model.head.state_dict())
+    converted.head.to(model.head.weight.device)  # the new head is made on the CPU
     converted.eval()
     log.info("inference precision: %s", precision)
     return converted
