@@ -32,7 +32,8 @@ def test_full_model_round_trip_gives_identical_probabilities(tiny_model_dir):
     assert set(config["thresholds"]) == set(LABELS)
     assert config["training"]["finetune"] == "full"
     assert "test" in config["metrics"] and "baseline_test" in config["metrics"]
-    assert (tiny_model_dir / "README.md").read_text().count("| alpha |") == 1
+    card = (tiny_model_dir / "README.md").read_text()
+    assert card.count("| alpha |") == 2  # the evaluation table and the calibration table
 
 
 def test_lora_model_saves_an_adapter_and_reloads_identically(tmp_path, tiny_encoder, tiny_codebook):

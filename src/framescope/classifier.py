@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
+from scipy.special import expit
 from tqdm.auto import tqdm
 
 from . import __version__
@@ -125,6 +126,14 @@ class FrameClassifier:
         return dict(self.config.get("codebook", {}))
 
     @property
+    def temperatures(self) -> np.ndarray | None:
+        """Per-label temperatures of the fitted calibration (calibration.py), or None."""
+        fitted = (self.config.get("calibration") or {}).get("temperatures")
+        if not fitted:
+            return None
+        return np.asarray([float(fitted[name]) for name in self._labels], dtype=np.float32)
+
+    @property
     def device(self) -> torch.device:
         return next(self.model.parameters()).device
 
@@ -153,17 +162,17 @@ class FrameClassifier:
         return self.model(**enc)["logits"].float().cpu()
 
     # ------------------------------------------------------------ prediction
-    def predict_proba(
+    def predict_logits(
         self, texts: Sequence[str], batch_size: int | None = None, progress: bool = False
     ) -> np.ndarray:
-        """Sigmoid scores, shape (len(texts), len(labels)), float32, in input order.
+        """Raw (uncalibrated) logits, shape (len(texts), len(labels)), float32, in input order.
 
         Texts are sorted by length and batched (``batch_size``, default: 16 on a CPU, 256 on a
         GPU) so that padding stays small; the output keeps the input order. Empty or
-        whitespace-only texts are not run through the model: all their scores are 0.
+        whitespace-only texts are not run through the model: their logits are -inf.
         """
         items = check_texts(texts)
-        out = np.zeros((len(items), len(self._labels)), dtype=np.float32)
+        out = np.full((len(items), len(self._labels)), -np.inf, dtype=np.float32)
         filled = [i for i, t in enumerate(items) if t.strip()]
         if not filled:
             return out
@@ -175,10 +184,30 @@ class FrameClassifier:
             batch_size = batch_size or default_batch_size(self.device)
             for start in range(0, len(order), batch_size):
                 idx = order[start : start + batch_size]
-                out[idx] = torch.sigmoid(self._logits([items[i] for i in idx])).numpy()
+                out[idx] = self._logits([items[i] for i in idx]).numpy()
                 bar.update(len(idx))
         bar.close()
         return out
+
+    def predict_proba(
+        self,
+        texts: Sequence[str],
+        batch_size: int | None = None,
+        progress: bool = False,
+        calibrated: bool = True,
+    ) -> np.ndarray:
+        """Sigmoid scores, shape (len(texts), len(labels)), float32, in input order, batched
+        as in ``predict_logits``. Empty or whitespace-only texts score 0 for every label.
+
+        When the model carries a fitted calibration (per-label temperatures, see
+        calibration.py), scores are calibrated and ``thresholds`` are on that scale;
+        ``calibrated=False`` gives the raw sigmoid scores.
+        """
+        logits = self.predict_logits(texts, batch_size=batch_size, progress=progress)
+        temperatures = self.temperatures
+        if calibrated and temperatures is not None:
+            logits = logits / temperatures[None, :]
+        return expit(logits).astype(np.float32)
 
     def decide(self, probs: np.ndarray) -> list[list[str]]:
         """Label lists from scores, using this model's thresholds and min-label rule."""

@@ -36,6 +36,32 @@ def _storage_lines(config: dict[str, Any]) -> list[str]:
     return [line]
 
 
+def _calibration_lines(config: dict[str, Any]) -> list[str]:
+    record = config.get("calibration")
+    if not record:
+        return []
+    rows = ["| label | temperature | ECE before | ECE after |", "|---|---|---|---|"]
+    for name, t in record["temperatures"].items():
+        rows.append(
+            f"| {name} | {t:.2f} | {record['ece_before'][name]:.3f} | "
+            f"{record['ece_after'][name]:.3f} |"
+        )
+    before = sum(record["ece_before"].values()) / len(record["ece_before"])
+    after = sum(record["ece_after"].values()) / len(record["ece_after"])
+    return [
+        "## Calibration",
+        "",
+        f"Scores are temperature-scaled per label, fitted on the {record['fitted_on']} split "
+        f"({record['statements']} statements): mean expected calibration error {before:.3f} "
+        f"before, {after:.3f} after (10 bins, on the statements it was fitted on). Thresholds "
+        "are stored on the calibrated scale, so labels are the same as without it; "
+        "`predict_proba(texts, calibrated=False)` gives the raw scores.",
+        "",
+        *rows,
+        "",
+    ]
+
+
 def render_model_card(config: dict[str, Any]) -> str:
     labels = config["labels"]
     metrics = config.get("metrics", {})
@@ -109,6 +135,7 @@ def render_model_card(config: dict[str, Any]) -> str:
             f"micro-F1 {metrics['dev']['micro_f1']:.3f}.",
             "",
         ]
+    out += _calibration_lines(config)
     comparison = config.get("comparison")
     if comparison:
         out += ["## Adapter versus full fine-tune", "", comparison.strip(), ""]

@@ -14,8 +14,10 @@ from typing import Any
 import datasets
 import numpy as np
 import torch
+from scipy.special import expit
 
 from .baseline import TfidfBaseline
+from .calibration import calibrate
 from .classifier import BASELINE_DIR, FrameClassifier
 from .codebook import Codebook
 from .corpus import CorpusSource, as_corpus, corpus_metadata
@@ -58,11 +60,16 @@ class TrainConfig:
     lora_alpha: int = 32
     lora_dropout: float = 0.05
     adapter_dtype: str = "float32"
+    calibration: str = "temperature"
     seed: int = 42
 
     def __post_init__(self) -> None:
         if self.finetune not in ("lora", "full"):
             raise ValueError(f"finetune must be 'lora' or 'full', not {self.finetune!r}")
+        if self.calibration not in ("temperature", "none"):
+            raise ValueError(
+                f"calibration must be 'temperature' or 'none', not {self.calibration!r}"
+            )
         if self.adapter_dtype not in ("float32", "float16"):
             raise ValueError(
                 f"adapter_dtype must be 'float32' or 'float16', not {self.adapter_dtype!r}"
@@ -294,8 +301,13 @@ def train(
         min_labels=min_labels,
     )
     y_dev = label_matrix(dsd["dev"], labels)
-    dev_probs = clf.predict_proba(dsd["dev"]["text"])
-    clf.thresholds = tune_thresholds(dev_probs, y_dev)
+    dev_logits = clf.predict_logits(dsd["dev"]["text"])
+    clf.thresholds = tune_thresholds(expit(dev_logits), y_dev)
+    dev_probs = expit(dev_logits)
+    if config.calibration == "temperature":
+        calibrate(clf, dsd["dev"]["text"], y_dev, fitted_on="dev", logits=dev_logits)
+        dev_probs = expit(dev_logits / clf.temperatures)
+    calibration_record = clf.config.get("calibration")
 
     baseline = TfidfBaseline(labels, min_labels=min_labels).fit(dsd["train"]["text"], y_train)
     baseline.tune(dsd["dev"]["text"], y_dev)
@@ -332,6 +344,8 @@ def train(
             "torch_threads": torch.get_num_threads(),
         },
     }
+    if calibration_record:
+        clf.config["calibration"] = calibration_record
     log.info("trained in %.1f s; dev macro-F1 %.3f", train_seconds, metrics["dev"]["macro_f1"])
     if output_dir is not None:
         save_with_baseline(clf, baseline, output_dir)
