@@ -141,6 +141,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
+    p = sub.add_parser(
+        "report", help="an HTML report: F1, PR curves, calibration, worst errors, with figures"
+    )
+    _model_arg(p)
+    p.add_argument("--corpus", required=True)
+    p.add_argument("--split", default="test", help="train, dev, test or all")
+    p.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="report folder (new, empty or an earlier report, which is replaced)",
+    )
+
     p = sub.add_parser("cv", help="k-fold cross-validation beside the TF-IDF baseline")
     p.add_argument("--corpus", required=True)
     p.add_argument("--folds", type=int, default=5)
@@ -274,6 +287,14 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .report import build_report_data, write_report
+
+    data = build_report_data(args.model, args.corpus, split=args.split)
+    print(write_report(data, args.output))
+    return 0
+
+
 def _cmd_cv(args: argparse.Namespace) -> int:
     from .codebook import Codebook
     from .cv import cross_validate
@@ -331,6 +352,7 @@ COMMANDS = {
     "score": _cmd_score,
     "train": _cmd_train,
     "evaluate": _cmd_evaluate,
+    "report": _cmd_report,
     "validate": _cmd_validate,
     "cv": _cmd_cv,
 }

@@ -106,7 +106,9 @@ def check_compatible(clf: FrameClassifier, meta: dict[str, Any]) -> None:
         raise FramescopeError(f"corpus labels unknown to the model: {', '.join(unknown)}")
 
 
-def _baseline_for(clf: FrameClassifier, dsd: datasets.DatasetDict) -> TfidfBaseline:
+def baseline_for(clf: FrameClassifier, dsd: datasets.DatasetDict) -> TfidfBaseline:
+    """The TF-IDF baseline saved beside the model; when there is none (or its labels differ),
+    one fitted on the corpus's train split and tuned on its dev split."""
     if clf.source and (Path(clf.source) / BASELINE_DIR / "baseline.json").is_file():
         baseline = TfidfBaseline.load(Path(clf.source) / BASELINE_DIR)
         if baseline.labels == clf.labels:
@@ -121,19 +123,13 @@ def _baseline_for(clf: FrameClassifier, dsd: datasets.DatasetDict) -> TfidfBasel
     return baseline
 
 
-def evaluate(
+def evaluation_inputs(
     model: FrameClassifier | str | Path | None,
     corpus: CorpusSource | datasets.DatasetDict,
     split: str = "test",
-    *,
-    batch_size: int = 64,
-) -> EvaluationReport:
-    """Per-label precision/recall/F1/support, micro and macro F1 and exact match for the model
-    and for the TF-IDF + logistic-regression baseline, on ``split`` (train, dev, test or all).
-
-    The baseline is the one saved with the model (trained on the same train split); when the
-    model has none, it is fitted on the corpus's train split.
-    """
+) -> tuple[FrameClassifier, datasets.DatasetDict, datasets.Dataset]:
+    """The loaded model, the whole corpus and the statements of ``split`` (train, dev, test or
+    all), after checking that the corpus fits the model."""
     clf = model if isinstance(model, FrameClassifier) else FrameClassifier.load(model)
     if isinstance(corpus, datasets.DatasetDict):
         dsd = corpus
@@ -149,12 +145,29 @@ def evaluate(
         raise FramescopeError(f"unknown split {split!r}; use train, dev, test or all")
     if len(ds) == 0:
         raise FramescopeError(f"the corpus has no statements in split {split!r}")
+    return clf, dsd, ds
+
+
+def evaluate(
+    model: FrameClassifier | str | Path | None,
+    corpus: CorpusSource | datasets.DatasetDict,
+    split: str = "test",
+    *,
+    batch_size: int = 64,
+) -> EvaluationReport:
+    """Per-label precision/recall/F1/support, micro and macro F1 and exact match for the model
+    and for the TF-IDF + logistic-regression baseline, on ``split`` (train, dev, test or all).
+
+    The baseline is the one saved with the model (trained on the same train split); when the
+    model has none, it is fitted on the corpus's train split.
+    """
+    clf, dsd, ds = evaluation_inputs(model, corpus, split)
     labels = clf.labels
     y = label_matrix(ds, labels)
     texts = ds["text"]
     systems = {
         SYSTEM: multilabel_scores(y, _decide_matrix(clf, texts, batch_size), labels),
-        BASELINE: multilabel_scores(y, _baseline_for(clf, dsd).predict_matrix(texts), labels),
+        BASELINE: multilabel_scores(y, baseline_for(clf, dsd).predict_matrix(texts), labels),
     }
     return EvaluationReport(labels, split, clf.codebook, systems)
 
