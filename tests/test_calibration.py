@@ -131,3 +131,26 @@ def test_training_calibrates_on_dev_unless_told_not_to(tiny_encoder, tiny_codebo
     assert "calibration" not in plain.config and plain.temperatures is None
     with pytest.raises(ValueError, match="calibration must be"):
         tiny_config(tiny_encoder, calibration="platt")
+
+
+class _FixedLogits:
+    """The slice of FrameClassifier that calibrate() uses, with logits given up front."""
+
+    def __init__(self, logits: np.ndarray) -> None:
+        self._logits = logits
+        self.labels = ["a", "b"]
+        self.thresholds = [0.5, 0.5]
+        self.config: dict = {}
+
+    def predict_logits(self, texts):
+        return self._logits
+
+
+def test_a_fit_at_the_search_limit_is_reported(caplog):
+    z, y = _synthetic(400, labels=2)
+    logits = z.copy()
+    logits[:, 0] = np.where(y[:, 0] == 1, 3.0, -3.0)  # perfectly separable: T runs to its floor
+    with caplog.at_level("WARNING", logger="framescope.calibration"):
+        result = calibrate(_FixedLogits(logits), ["x"] * 400, y)
+    assert result.temperatures["a"] == pytest.approx(0.05, rel=0.02)
+    assert "search limit for a:" in caplog.text  # "a" alone: "b" fitted inside the range

@@ -137,6 +137,15 @@ def calibrate(
     logits = clf.predict_logits(texts) if logits is None else np.asarray(logits)
     filled = np.isfinite(logits).all(1)  # empty texts score 0 whatever the temperature
     temperatures = fit_temperatures(logits[filled], y[filled])
+    at_limit = [n for n, t in zip(clf.labels, temperatures) if not T_MIN * 1.01 < t < T_MAX * 0.99]
+    if at_limit:
+        log.warning(
+            "temperature fit reached its search limit for %s: %d %s statements are too few "
+            "to calibrate these labels reliably",
+            ", ".join(at_limit),
+            len(texts),
+            fitted_on,
+        )
     before = expected_calibration_error(expit(logits), y)
     after = expected_calibration_error(expit(logits / temperatures), y)
     labels = clf.labels
