@@ -28,7 +28,8 @@ demo: install
 
 test: install
 	$(VENV)/bin/ruff check src tests benchmarks
-	$(PY) -m pytest -q
+	# the notebooks run too, with their small settings (FRAMESCOPE_NOTEBOOK_QUICK=1)
+	FRAMESCOPE_NOTEBOOK_QUICK=1 $(PY) -m pytest -q --nbmake tests notebooks
 
 lint: install
 	$(VENV)/bin/ruff check src tests benchmarks

@@ -83,7 +83,9 @@ def test_calibrate_changes_scores_not_decisions(uncalibrated, tiny_codebook):
     corpus = load_corpus(tiny_records(), tiny_codebook)
     texts = _texts(corpus)
     raw, labels_before = clf.predict_proba(texts), clf.predict(texts)
-    result = calibrate(clf, corpus["dev"]["text"], label_matrix(corpus["dev"], clf.labels))
+    y_dev = label_matrix(corpus["dev"], clf.labels)
+    result = calibrate(clf, corpus["dev"]["text"], y_dev, min_gain=0.0)
+    assert result.applied
     assert clf.temperatures is not None and (clf.temperatures > 0).all()
     assert set(result.temperatures) == set(clf.labels)
     assert clf.predict(texts) == labels_before
@@ -98,8 +100,8 @@ def test_calibrate_folder_records_it_and_load_applies_it(uncalibrated, tmp_path,
     corpus = load_corpus(tiny_records(), tiny_codebook)
     before = FrameClassifier.load(folder, device="cpu", runtime="torch")
     texts = _texts(corpus)
-    result = calibrate_folder(folder, corpus, split="dev")
-    again = calibrate_folder(folder, corpus, split="dev")  # starts from the raw thresholds
+    result = calibrate_folder(folder, corpus, split="dev", min_gain=0.0)
+    again = calibrate_folder(folder, corpus, split="dev", min_gain=0.0)  # from raw thresholds
     assert again.temperatures == pytest.approx(result.temperatures)
     after = FrameClassifier.load(folder, device="cpu", runtime="torch")
     saved = json.loads((folder / "framescope.json").read_text())
@@ -154,3 +156,21 @@ def test_a_fit_at_the_search_limit_is_reported(caplog):
         result = calibrate(_FixedLogits(logits), ["x"] * 400, y)
     assert result.temperatures["a"] == pytest.approx(0.05, rel=0.02)
     assert "search limit for a:" in caplog.text  # "a" alone: "b" fitted inside the range
+
+
+def test_a_fit_that_does_not_lower_ece_enough_is_recorded_but_not_applied(uncalibrated):
+    clf = FrameClassifier.load(uncalibrated, device="cpu", runtime="torch")
+    z, y = _synthetic(300)  # calibrated by construction: a fit cannot gain 10%
+    result = calibrate(_FixedLogits(z[:, :2]), ["x"] * 300, y[:, :2])
+    assert not result.applied
+    stub = _FixedLogits(z[:, :2])
+    calibrate(stub, ["x"] * 300, y[:, :2])
+    assert stub.config["calibration"]["method"] == "none" and stub.thresholds == [0.5, 0.5]
+    texts = ["calm please", "foreign agents"]
+    before = clf.predict_proba(texts)
+    clf.config["calibration"] = {
+        **stub.config["calibration"],
+        "temperatures": {n: 3.0 for n in clf.labels},
+    }
+    assert clf.temperatures is None  # a record that was not applied changes no score
+    np.testing.assert_array_equal(clf.predict_proba(texts), before)

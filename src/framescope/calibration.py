@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 BINS = 10
 # temperatures outside this range mean the fit found nothing to fit (e.g. no positives)
 T_MIN, T_MAX = 0.05, 20.0
+# the fit is kept only when it lowers mean ECE on the statements it was fitted on by at least
+# this share: a well-calibrated model is left alone (see docs/training.md, "Calibration")
+MIN_GAIN = 0.10
 
 
 def expected_calibration_error(probs: np.ndarray, y: np.ndarray, bins: int = BINS) -> np.ndarray:
@@ -102,6 +105,7 @@ class CalibrationResult:
     ece_before: dict[str, float]
     ece_after: dict[str, float]
     statements: int
+    applied: bool
 
     @property
     def mean_ece_before(self) -> float:
@@ -118,11 +122,16 @@ def calibrate(
     y: np.ndarray,
     fitted_on: str = "dev",
     logits: np.ndarray | None = None,
+    min_gain: float = MIN_GAIN,
 ) -> CalibrationResult:
     """Fit per-label temperatures on ``texts`` with gold 0/1 matrix ``y`` (use dev, never
     test), store them in ``clf.config["calibration"]`` and move ``clf.thresholds`` to the
     calibrated scale. Calibrating again starts from the uncalibrated thresholds. ``logits``:
-    ``clf.predict_logits(texts)`` when the caller already has them."""
+    ``clf.predict_logits(texts)`` when the caller already has them.
+
+    The temperatures are kept only if they lower the mean ECE on ``texts`` by at least
+    ``min_gain`` (a share); otherwise the record says ``"method": "none"`` with the figures,
+    and scores and thresholds stay raw."""
     y = np.asarray(y)
     texts = list(texts)
     if len(texts) != len(y):
@@ -149,25 +158,32 @@ def calibrate(
     before = expected_calibration_error(expit(logits), y)
     after = expected_calibration_error(expit(logits / temperatures), y)
     labels = clf.labels
-    clf.thresholds = rescale_thresholds(raw_thresholds, temperatures)
+    applied = float(after.mean()) <= (1.0 - min_gain) * float(before.mean())
+    clf.thresholds = rescale_thresholds(raw_thresholds, temperatures) if applied else raw_thresholds
     clf.config["calibration"] = {
-        "method": "temperature",
+        "method": "temperature" if applied else "none",
         "fitted_on": fitted_on,
         "statements": len(texts),
+        "min_gain": min_gain,
         "temperatures": _named(labels, temperatures),
         "uncalibrated_thresholds": _named(labels, raw_thresholds),
         "ece_before": _named(labels, before),
         "ece_after": _named(labels, after),
     }
     result = CalibrationResult(
-        _named(labels, temperatures), _named(labels, before), _named(labels, after), len(texts)
+        _named(labels, temperatures),
+        _named(labels, before),
+        _named(labels, after),
+        len(texts),
+        applied,
     )
     log.info(
-        "temperature scaling on %d %s statements: mean ECE %.3f -> %.3f",
+        "temperature scaling on %d %s statements: mean ECE %.3f -> %.3f; %s",
         len(texts),
         fitted_on,
         result.mean_ece_before,
         result.mean_ece_after,
+        "kept" if applied else f"not kept (less than {min_gain:.0%} lower)",
     )
     return result
 
@@ -177,7 +193,11 @@ def _named(labels: Sequence[str], values: Sequence[float]) -> dict[str, float]:
 
 
 def calibrate_folder(
-    path: str | Path, corpus: Any, split: str = "dev", codebook: Any = None
+    path: str | Path,
+    corpus: Any,
+    split: str = "dev",
+    codebook: Any = None,
+    min_gain: float = MIN_GAIN,
 ) -> CalibrationResult:
     """Fit temperature scaling for a saved model on ``split`` of ``corpus`` and record it in
     the folder's framescope.json (thresholds moved to the calibrated scale) and model card.
@@ -193,9 +213,8 @@ def calibrate_folder(
     dsd = as_corpus(corpus, codebook)
     if split not in dsd or not len(dsd[split]):
         raise FramescopeError(f"the corpus has no {split!r} statements to calibrate on")
-    result = calibrate(
-        clf, dsd[split]["text"], label_matrix(dsd[split], clf.labels), fitted_on=split
-    )
+    y = label_matrix(dsd[split], clf.labels)
+    result = calibrate(clf, dsd[split]["text"], y, fitted_on=split, min_gain=min_gain)
     config_path = path / CONFIG_FILE
     config = json.loads(config_path.read_text(encoding="utf-8"))
     config["thresholds"] = dict(zip(clf.labels, clf.thresholds, strict=True))

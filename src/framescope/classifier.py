@@ -128,8 +128,9 @@ class FrameClassifier:
     @property
     def temperatures(self) -> np.ndarray | None:
         """Per-label temperatures of the fitted calibration (calibration.py), or None."""
-        fitted = (self.config.get("calibration") or {}).get("temperatures")
-        if not fitted:
+        record = self.config.get("calibration") or {}
+        fitted = record.get("temperatures")
+        if record.get("method") != "temperature" or not fitted:
             return None
         return np.asarray([float(fitted[name]) for name in self._labels], dtype=np.float32)
 

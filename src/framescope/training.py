@@ -306,7 +306,8 @@ def train(
     dev_probs = expit(dev_logits)
     if config.calibration == "temperature":
         calibrate(clf, dsd["dev"]["text"], y_dev, fitted_on="dev", logits=dev_logits)
-        dev_probs = expit(dev_logits / clf.temperatures)
+        if clf.temperatures is not None:
+            dev_probs = expit(dev_logits / clf.temperatures)
     calibration_record = clf.config.get("calibration")
 
     baseline = TfidfBaseline(labels, min_labels=min_labels).fit(dsd["train"]["text"], y_train)
