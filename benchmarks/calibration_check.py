@@ -19,7 +19,12 @@ import numpy as np
 from scipy.special import expit
 
 from framescope import FrameClassifier
-from framescope.calibration import calibrate, calibrate_folder, expected_calibration_error
+from framescope.calibration import (
+    calibrate,
+    calibrate_folder,
+    expected_calibration_error,
+    rescale_thresholds,
+)
 from framescope.corpus import load_corpus
 from framescope.metrics import multilabel_scores
 from framescope.thresholds import apply_thresholds
@@ -41,13 +46,15 @@ def check(model: str, write: bool) -> None:
     test_logits = clf.predict_logits(corpus["test"]["text"])
     raw_thresholds = list(clf.thresholds)
     result = calibrate(clf, corpus["dev"]["text"], y_dev, logits=dev_logits)
-    temps = clf.temperatures
+    temps = np.array([result.temperatures[n] for n in labels])  # as fitted, kept or not
     before, after = expit(test_logits), expit(test_logits / temps)
     ece_b = expected_calibration_error(before, y_test)
     ece_a = expected_calibration_error(after, y_test)
     f1_b = multilabel_scores(y_test, apply_thresholds(before, raw_thresholds), labels).macro_f1
-    f1_a = multilabel_scores(y_test, apply_thresholds(after, clf.thresholds), labels).macro_f1
-    print(f"\n### {model}\n")
+    moved = rescale_thresholds(raw_thresholds, temps)
+    f1_a = multilabel_scores(y_test, apply_thresholds(after, moved), labels).macro_f1
+    kept = "kept" if result.applied else "not kept (dev ECE fell by less than 10%)"
+    print(f"\n### {model}: the fit is {kept}\n")
     print(
         f"test ({len(y_test)} statements): mean ECE {ece_b.mean():.3f} -> {ece_a.mean():.3f}; "
         f"macro-F1 {f1_b:.3f} -> {f1_a:.3f}; dev mean ECE {result.mean_ece_before:.3f} -> "

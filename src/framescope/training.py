@@ -21,7 +21,7 @@ from .calibration import calibrate
 from .classifier import BASELINE_DIR, FrameClassifier
 from .codebook import Codebook
 from .corpus import CorpusSource, as_corpus, corpus_metadata
-from .encoders import DEFAULT_BASE, base_model_record, resolve_base_model
+from .encoders import DEFAULT_BASE, base_model_record, default_encoder_lr, resolve_base_model
 from .errors import FramescopeError
 from .fsutil import replacing_directory
 from .metrics import MultilabelFrameMetric, multilabel_scores
@@ -40,6 +40,10 @@ class TrainConfig:
     plus the head, so the saved model is a few MB over the base package. Full fine-tuning
     measured better (GVFC 5-fold macro-F1 0.824 vs 0.807; unrest-v1 test 0.856 vs 0.851);
     LoRA is for small model folders, such as the committed default model.
+
+    ``encoder_lr=None`` (the default) takes the base preset's rate: 1e-4, or 5e-5 for the
+    110M-parameter ``mpnet-base``, which measured better at the lower rate on GVFC
+    (docs/benchmarks.md). The resolved value is what gets saved.
     """
 
     base_model: str = DEFAULT_BASE
@@ -48,7 +52,7 @@ class TrainConfig:
     max_length: int = 256
     batch_size: int = 16
     epochs: int = 12
-    encoder_lr: float = 1e-4
+    encoder_lr: float | None = None
     lora_lr: float = 1e-3
     head_lr: float = 2e-3
     warmup_ratio: float = 0.1
@@ -64,6 +68,8 @@ class TrainConfig:
     seed: int = 42
 
     def __post_init__(self) -> None:
+        if self.encoder_lr is None:
+            self.encoder_lr = default_encoder_lr(self.base_model)
         if self.finetune not in ("lora", "full"):
             raise ValueError(f"finetune must be 'lora' or 'full', not {self.finetune!r}")
         if self.calibration not in ("temperature", "none"):
