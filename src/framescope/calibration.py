@@ -192,7 +192,8 @@ def calibrate(
 
 
 def _named(labels: Sequence[str], values: Sequence[float]) -> dict[str, float]:
-    return {name: round(float(v), 6) for name, v in zip(labels, values, strict=True)}
+    # not rounded: stored temperatures must reproduce the thresholds computed from them
+    return {name: float(v) for name, v in zip(labels, values, strict=True)}
 
 
 def calibrate_folder(
