@@ -98,7 +98,9 @@ def _plain_copy(model: FrameModel) -> FrameModel:
     """A float32 copy with any LoRA adapter merged into the encoder's weights."""
     clone = copy.deepcopy(model).float().cpu().eval()
     if hasattr(clone.encoder, "merge_and_unload"):
-        clone.encoder = clone.encoder.merge_and_unload()
+        from .precision import plain_encoder
+
+        clone.encoder = plain_encoder(clone.encoder)
     return clone
 
 

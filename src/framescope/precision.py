@@ -66,10 +66,13 @@ def resolve_runtime(runtime: str, device: torch.device, precision: str) -> str:
     return runtime
 
 
-def _plain_encoder(encoder: nn.Module) -> nn.Module:
+def plain_encoder(encoder: nn.Module) -> nn.Module:
     """A LoRA-wrapped encoder with its adapter merged in and the wrappers removed."""
     if hasattr(encoder, "merge_and_unload"):
-        return encoder.merge_and_unload()  # adapters merged at load are not merged twice
+        with warnings.catch_warnings():
+            # adapters merged at load are not merged twice; peft says so on every load
+            warnings.filterwarnings("ignore", message="All adapters are already merged")
+            return encoder.merge_and_unload()
     return encoder
 
 
@@ -80,7 +83,7 @@ def apply_precision(model: FrameModel, precision: str) -> FrameModel:
     first, so ``model`` should not be used afterwards."""
     if precision == "fp32":
         return model
-    encoder = _plain_encoder(model.encoder)
+    encoder = plain_encoder(model.encoder)
     if precision == "int8":
         with warnings.catch_warnings():
             # torch marks its eager quantisation API as deprecated in favour of torchao; it is
