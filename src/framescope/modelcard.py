@@ -40,7 +40,9 @@ def _calibration_lines(config: dict[str, Any]) -> list[str]:
     record = config.get("calibration")
     if not record:
         return []
-    rows = ["| label | temperature | ECE before | ECE after |", "|---|---|---|---|"]
+    kept = record.get("method") == "temperature"
+    header = "temperature" if kept else "fitted temperature (not applied)"
+    rows = [f"| label | {header} | ECE before | ECE after |", "|---|---|---|---|"]
     for name, t in record["temperatures"].items():
         rows.append(
             f"| {name} | {t:.2f} | {record['ece_before'][name]:.3f} | "
@@ -48,7 +50,7 @@ def _calibration_lines(config: dict[str, Any]) -> list[str]:
         )
     before = sum(record["ece_before"].values()) / len(record["ece_before"])
     after = sum(record["ece_after"].values()) / len(record["ece_after"])
-    if record.get("method") != "temperature":
+    if not kept:
         return [
             "## Calibration",
             "",
@@ -57,6 +59,8 @@ def _calibration_lines(config: dict[str, Any]) -> list[str]:
             f"calibration error from {before:.3f} to {after:.3f} there, less than the "
             f"{record.get('min_gain') or 0.1:.0%} reduction required. Scores are the model's raw "
             "sigmoid scores.",
+            "",
+            *rows,
             "",
         ]
     return [
