@@ -14,8 +14,8 @@ from typing import Any
 
 import datasets
 
-from .codebook import Codebook
-from .errors import CorpusError, InputFileError
+from .codebook import _LABEL_NAME, Codebook
+from .errors import CodebookError, CorpusError, InputFileError
 
 SPLITS = ("train", "dev", "test")
 REQUIRED_FIELDS = ("id", "text", "labels", "split")
@@ -37,13 +37,16 @@ CorpusSource = str | Path | Sequence[Mapping[str, Any]]
 
 @dataclass(frozen=True)
 class Problem:
-    """One problem in a corpus, located by line (file line, or item number for lists)."""
+    """One problem in a corpus, located by number: ``unit`` says what it counts (a JSONL or
+    CSV file's ``line``, a Parquet ``row``, or an ``item`` of a list); ``line`` is None for a
+    problem of the whole corpus."""
 
     line: int | None
     message: str
+    unit: str = "line"
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.message}" if self.line is not None else self.message
+        return f"{self.unit} {self.line}: {self.message}" if self.line is not None else self.message
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,7 @@ class RawCorpus:
     records: list[tuple[int, dict[str, Any]]]
     codebook: Codebook | None
     parse_problems: list[Problem]
+    unit: str = "line"
 
 
 def _suggest(value: str, choices: Iterable[str]) -> str:
@@ -105,10 +109,13 @@ def _read_csv(path: Path) -> list[tuple[int, dict[str, Any]]]:
     records = []
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
+        if reader.fieldnames is None:  # reading the header first numbers the rows right
+            return records
         start = reader.line_num + 1
         for row in reader:
             row = dict(row)
-            row["labels"] = _split_label_cell(row.get("labels"))
+            if "labels" in row:  # no labels column: reported as missing, not read as "none"
+                row["labels"] = _split_label_cell(row["labels"])
             if "hard" in row:
                 row["hard"] = str(row["hard"]).strip().lower() in ("1", "true", "yes")
             if row.get("year") not in (None, ""):
@@ -129,44 +136,127 @@ def _read_parquet(path: Path) -> list[tuple[int, dict[str, Any]]]:
     return [(i + 1, row) for i, row in enumerate(rows)]
 
 
+def corpus_file(source: str | Path) -> Path:
+    """The file a corpus path names: ``corpus.jsonl`` for a corpus folder, else the path."""
+    path = Path(source)
+    if path.is_dir():
+        if not (path / CORPUS_FILE).is_file():
+            raise InputFileError(f"{path}: no {CORPUS_FILE} in this corpus folder")
+        return path / CORPUS_FILE
+    if not path.is_file():
+        raise InputFileError(f"corpus not found: {path}")
+    return path
+
+
+def _codebook_mismatch(own_file: Path, in_use: Codebook) -> list[Problem]:
+    """A problem when the codebook.yaml that comes with a corpus is not the codebook in use."""
+    try:
+        own = Codebook.from_yaml(own_file)
+    except CodebookError as exc:
+        return [Problem(None, f"the corpus's own codebook cannot be read: {exc}")]
+    if own.ref != in_use.ref:
+        return [
+            Problem(
+                None,
+                f"codebook version mismatch: the corpus is coded with {own.ref} ({own_file}), "
+                f"but the codebook in use is {in_use.ref}",
+            )
+        ]
+    if own.label_names != in_use.label_names:
+        return [
+            Problem(
+                None,
+                f"codebook mismatch: {own_file} and the codebook in use are both {own.ref} "
+                "but list different labels (a changed codebook needs a new version)",
+            )
+        ]
+    return []
+
+
 def read_corpus(source: CorpusSource, codebook: Codebook | None = None) -> RawCorpus:
     """Read records from a corpus folder, a .jsonl/.csv/.parquet file or a list of dicts.
 
     A folder holds ``corpus.jsonl`` and ``codebook.yaml``; a file may have a ``codebook.yaml``
-    beside it. An explicit ``codebook`` wins over either.
+    beside it. An explicit ``codebook`` is used instead of either, and a corpus whose own
+    codebook has another name, version or label list is a problem.
     """
     if isinstance(source, (str, Path)):
-        path = Path(source)
-        if path.is_dir():
-            folder = path
-            path = folder / CORPUS_FILE
-            if not path.is_file():
-                raise InputFileError(f"{folder}: no {CORPUS_FILE} in this corpus folder")
-        elif not path.is_file():
-            raise InputFileError(f"corpus not found: {path}")
-        if codebook is None and (path.parent / CODEBOOK_FILE).is_file():
-            codebook = Codebook.from_yaml(path.parent / CODEBOOK_FILE)
-        suffix = path.name.lower()
+        path = corpus_file(source)
+        own_file = path.parent / CODEBOOK_FILE
         parse_problems: list[Problem] = []
+        if codebook is None and own_file.is_file():
+            codebook = Codebook.from_yaml(own_file)
+        elif codebook is not None and own_file.is_file():
+            parse_problems += _codebook_mismatch(own_file, codebook)
+        suffix = path.name.lower()
+        unit = "line"
         if suffix.endswith(".jsonl") or suffix.endswith(".json"):
-            records, parse_problems = _read_jsonl(path)
+            records, bad_lines = _read_jsonl(path)
+            parse_problems += bad_lines
         elif suffix.endswith(".csv"):
             records = _read_csv(path)
         elif suffix.endswith(".parquet"):
-            records = _read_parquet(path)
+            records, unit = _read_parquet(path), "row"
         else:
             raise InputFileError(
                 f"{path}: unsupported corpus format (use .jsonl, .csv or .parquet)"
             )
-        return RawCorpus(str(path), records, codebook, parse_problems)
+        return RawCorpus(str(path), records, codebook, parse_problems, unit)
     if isinstance(source, Sequence):
         records = []
         for i, item in enumerate(source):
             if not isinstance(item, Mapping):
                 raise InputFileError(f"corpus item {i + 1} is a {type(item).__name__}, not a dict")
             records.append((i + 1, dict(item)))
-        return RawCorpus("<list>", records, codebook, [])
+        return RawCorpus("<list>", records, codebook, [], "item")
     raise TypeError(f"cannot read a corpus from a {type(source).__name__}")
+
+
+NO_FRAME = "a statement with no frame has labels [] (in a CSV file, an empty cell)"
+
+
+def _labels_hint(value: str) -> str:
+    parts = _split_label_cell(value)
+    return json.dumps(parts if isinstance(parts, list) else [value], ensure_ascii=False)
+
+
+def _label_messages(labels: Any, codebook: Codebook | None) -> list[str]:
+    """What is wrong with one record's labels (empty list: nothing)."""
+    if isinstance(labels, str):
+        return [f"labels must be a list, not the string {labels!r}: write {_labels_hint(labels)}"]
+    if not isinstance(labels, (list, tuple)):
+        return [f"labels must be a list of label names, not {type(labels).__name__}"]
+    known = set(codebook.label_names) if codebook else None
+    out: list[str] = []
+    seen: set[str] = set()
+    for label in labels:
+        if not isinstance(label, str):
+            out.append(f"label {label!r} is not a string")
+        elif label.strip().lower() == "none" and (known is None or label not in known):
+            out.append(f"{label!r} is not a label; {NO_FRAME}")
+        elif known is not None and label not in known:
+            several = "," in label and all(part.strip() in known for part in label.split(","))
+            hint = " (several labels are separate list items, ';'-joined in CSV)" if several else ""
+            out.append(f"unknown label {label!r}{hint or _suggest(label, known)}")
+        elif known is None and not _LABEL_NAME.match(label):
+            out.append(
+                f"label {label!r} is not a label name (lowercase letters, digits, underscores)"
+            )
+        elif label in seen:
+            out.append(f"label {label!r} given twice")
+        seen.add(str(label))
+    if not labels and codebook is not None and codebook.min_labels > 0:
+        out.append(
+            f"no label, but codebook {codebook.ref} gives every statement at least one "
+            "(min_labels: 1)"
+        )
+    return out
+
+
+def _absent(rec: dict[str, Any], name: str) -> bool:
+    value = rec.get(name)
+    blank = name in ("id", "split") and isinstance(value, str) and not value.strip()
+    return name not in rec or _is_missing(value) or blank
 
 
 def validate_records(
@@ -174,78 +264,63 @@ def validate_records(
     codebook: Codebook | None,
     *,
     require_split: bool = True,
+    unit: str = "line",
 ) -> list[Problem]:
-    """Every problem in the records, in line order.
+    """Every problem in the records, in order; ``unit`` names what the numbers count.
 
     With ``require_split=False`` (cross-validation pools all statements) the split field
     may be absent or hold any value, such as a fold name.
     """
+    if not records:
+        return [Problem(None, "the corpus holds no statements")]
     required = REQUIRED_FIELDS if require_split else ("id", "text", "labels")
     problems: list[Problem] = []
-    known = set(codebook.label_names) if codebook else None
     first_line_of_id: dict[str, int] = {}
     event_splits: dict[str, dict[str, int]] = {}
     for line, rec in records:
-        missing = [f for f in required if f not in rec or _is_missing(rec[f])]
+        messages: list[str] = []
+        missing = [f for f in required if _absent(rec, f)]
         for name in missing:
-            problems.append(Problem(line, f"missing field {name!r}"))
-        rid = rec.get("id")
-        if not _is_missing(rid):
-            rid = str(rid)
+            hint = f"; {NO_FRAME}" if name == "labels" else ""
+            messages.append(f"missing field {name!r}{hint}")
+        if "id" not in missing:
+            rid = str(rec["id"])
             if rid in first_line_of_id:
-                problems.append(
-                    Problem(line, f"duplicate id {rid!r} (first on line {first_line_of_id[rid]})")
-                )
+                messages.append(f"duplicate id {rid!r} (first on {unit} {first_line_of_id[rid]})")
             else:
                 first_line_of_id[rid] = line
         text = rec.get("text")
         if "text" not in missing:
             if not isinstance(text, str):
-                problems.append(Problem(line, f"text must be a string, not {type(text).__name__}"))
+                messages.append(f"text must be a string, not {type(text).__name__}")
             elif not text.strip():
-                problems.append(Problem(line, "empty text"))
-        labels = rec.get("labels")
+                messages.append("empty text")
         if "labels" not in missing:
-            if isinstance(labels, str):
-                problems.append(Problem(line, f"labels must be a list, not the string {labels!r}"))
-            elif not isinstance(labels, (list, tuple)):
-                problems.append(
-                    Problem(line, f"labels must be a list, not {type(labels).__name__}")
-                )
-            else:
-                seen: set[str] = set()
-                for label in labels:
-                    if not isinstance(label, str):
-                        problems.append(Problem(line, f"label {label!r} is not a string"))
-                    elif known is not None and label not in known:
-                        problems.append(
-                            Problem(line, f"unknown label {label!r}{_suggest(label, known)}")
-                        )
-                    elif label in seen:
-                        problems.append(Problem(line, f"label {label!r} given twice"))
-                    seen.add(str(label))
+            messages += _label_messages(rec["labels"], codebook)
         split = rec.get("split")
         if require_split and "split" not in missing:
             if split not in SPLITS:
-                problems.append(
-                    Problem(
-                        line,
-                        f"unknown split {split!r}{_suggest(str(split), SPLITS)}; "
-                        f"use one of {', '.join(SPLITS)}",
-                    )
+                messages.append(
+                    f"unknown split {split!r}{_suggest(str(split), SPLITS)}; "
+                    f"use one of {', '.join(SPLITS)}"
                 )
             event = rec.get("event")
-            if isinstance(event, str) and event:
-                event_splits.setdefault(event, {}).setdefault(split, line)
+            if not _is_missing(event) and str(event).strip():
+                event_splits.setdefault(str(event), {}).setdefault(str(split), line)
         if "hard" in rec and not isinstance(rec["hard"], bool) and not _is_missing(rec["hard"]):
-            problems.append(Problem(line, f"hard must be true or false, not {rec['hard']!r}"))
+            messages.append(f"hard must be true or false, not {rec['hard']!r}")
+        problems += [Problem(line, message, unit) for message in messages]
     for event, splits in event_splits.items():
         if len(splits) > 1:
             where = ", ".join(
-                f"{s} (line {ln})" for s, ln in sorted(splits.items(), key=lambda x: x[1])
+                f"{s} ({unit} {ln})" for s, ln in sorted(splits.items(), key=lambda x: x[1])
             )
             problems.append(
-                Problem(max(splits.values()), f"event {event!r} appears in several splits: {where}")
+                Problem(
+                    max(splits.values()),
+                    f"event {event!r} appears in several splits: {where}",
+                    unit,
+                )
             )
     problems.sort(key=lambda p: (p.line is None, p.line or 0))
     return problems
@@ -257,16 +332,15 @@ def validate_corpus(source: CorpusSource, codebook: Codebook | None = None) -> l
     from .quality import check_requirements
 
     raw = read_corpus(source, codebook)
-    problems = raw.parse_problems + validate_records(raw.records, raw.codebook)
+    problems = raw.parse_problems + validate_records(raw.records, raw.codebook, unit=raw.unit)
     first_line_of_text: dict[str, int] = {}
     for line, rec in raw.records:
         text = rec.get("text")
         if isinstance(text, str) and text.strip():
             key = " ".join(text.lower().split())
             if key in first_line_of_text:
-                problems.append(
-                    Problem(line, f"duplicate text (same as line {first_line_of_text[key]})")
-                )
+                same = f"same as {raw.unit} {first_line_of_text[key]}"
+                problems.append(Problem(line, f"duplicate text ({same})", raw.unit))
             else:
                 first_line_of_text[key] = line
     problems.sort(key=lambda p: (p.line is None, p.line or 0))
@@ -348,7 +422,7 @@ def load_corpus(
         for _, rec in raw.records:
             if _is_missing(rec.get("split")) or rec.get("split") == "":
                 rec["split"] = default_split
-    problems = raw.parse_problems + validate_records(raw.records, raw.codebook)
+    problems = raw.parse_problems + validate_records(raw.records, raw.codebook, unit=raw.unit)
     if problems:
         problems.sort(key=lambda p: (p.line is None, p.line or 0))
         raise CorpusError(raw.source, problems)

@@ -261,8 +261,11 @@ def cross_validate(
     """
     config = config or TrainConfig()
     raw = read_corpus(corpus, codebook)
-    problems = raw.parse_problems + validate_records(raw.records, raw.codebook, require_split=False)
+    problems = raw.parse_problems + validate_records(
+        raw.records, raw.codebook, require_split=False, unit=raw.unit
+    )
     if problems:
+        problems.sort(key=lambda p: (p.line is None, p.line or 0))
         raise CorpusError(raw.source, problems)
     rows = [normalise_record(rec) for _, rec in raw.records]
     book = raw.codebook or infer_codebook(rows, Path(raw.source).stem or "corpus")
