@@ -13,6 +13,7 @@ import difflib
 import gzip
 import io
 import json
+import re
 import shutil
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -36,9 +37,16 @@ def table_format(path: str | Path) -> str:
 
 
 def suggest_column(name: str, columns: list[str]) -> str:
-    match = difflib.get_close_matches(name, [str(c) for c in columns], n=1, cutoff=0.4)
+    names = [str(c) for c in columns]
+    match = difflib.get_close_matches(name, names, n=1, cutoff=0.4)
+    if not match:  # "TEXT" for "text": difflib compares case
+        match = [c for c in names if c.lower() == name.lower()][:1]
     hint = f"; did you mean {match[0]!r}?" if match else ""
-    return f" (columns: {', '.join(map(str, columns))}){hint}"
+    return f" (columns: {', '.join(names)}){hint}"
+
+
+def _no_column(path: Path, name: str, columns: list[str]) -> InputFileError:
+    return InputFileError(f"{path}: no column {name!r}{suggest_column(name, columns)}")
 
 
 @dataclass(frozen=True)
@@ -75,65 +83,115 @@ def _check_text(record: dict[str, Any], text_column: str | None) -> None:
     raise _Bad(f"{text_column!r} is {type(value).__name__}, not text")
 
 
-def _decoded_lines(handle: BinaryIO) -> Iterator[tuple[int, str | None]]:
-    """(line number, text) for each line; text None when the bytes are not UTF-8."""
+def _decoded_lines(handle: BinaryIO, path: Path) -> Iterator[tuple[int, str | None]]:
+    """(line number, text) for each line; text None when the bytes are not UTF-8.
+    A UTF-8 byte order mark is dropped; a UTF-16 one is an error."""
     for number, raw in enumerate(handle, start=1):
         if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]
+        elif number == 1 and raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            raise InputFileError(f"{path}: line 1: the file is UTF-16; save it as UTF-8")
         try:
             yield number, raw.decode("utf-8")
         except UnicodeDecodeError:
             yield number, None
 
 
+def _lines(path: Path, gz: bool = False) -> Iterator[tuple[int, str | None]]:
+    """``_decoded_lines`` of the file; a read that fails (a cut or damaged gzip stream, a
+    failing disk) is an InputFileError naming the line it reached."""
+    number = 0
+    with (gzip.open if gz else open)(path, "rb") as handle:
+        try:
+            for number, line in _decoded_lines(handle, path):
+                yield number, line
+        except (OSError, EOFError) as exc:
+            raise InputFileError(
+                f"{path}: line {number + 1}: cannot read, the file is cut short or damaged "
+                f"({exc}); {number} lines were read"
+            ) from None
+
+
 def _jsonl_records(path: Path, gz: bool) -> Iterator[tuple[int, dict[str, Any] | _Bad]]:
-    opener = gzip.open if gz else open
-    with opener(path, "rb") as handle:
-        for number, line in _decoded_lines(handle):
+    for number, line in _lines(path, gz):
+        if line is None:
+            yield number, _Bad("bytes that are not UTF-8")
+            continue
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield number, _Bad(f"malformed JSON ({exc.msg})")
+            continue
+        if not isinstance(obj, dict):
+            yield number, _Bad("expected a JSON object")
+            continue
+        if _ESCAPED_SURROGATE.search(line):
+            obj = {k: _no_surrogates(v) for k, v in obj.items()}
+        yield number, obj
+
+
+# JSON can escape a lone surrogate ("\ud800"), which no UTF-8 writer or tokenizer accepts
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _no_surrogates(value: Any) -> Any:
+    """A string with each lone surrogate code point replaced by U+FFFD; other values as given."""
+    if isinstance(value, str):
+        return re.sub("[\ud800-\udfff]", "\ufffd", value)
+    return value
+
+
+def _csv_records(
+    path: Path, text_column: str | None
+) -> Iterator[tuple[int, dict[str, Any] | _Bad]]:
+    undecodable: set[int] = set()
+
+    def text_lines() -> Iterator[str]:
+        for number, line in _lines(path):
             if line is None:
-                yield number, _Bad("bytes that are not UTF-8")
-                continue
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield number, _Bad(f"malformed JSON ({exc.msg})")
-                continue
-            yield number, obj if isinstance(obj, dict) else _Bad("expected a JSON object")
+                undecodable.add(number)
+                line = "\n"  # stands in for the bad line; its record is reported
+            yield line
 
+    reader = csv.reader(text_lines())
+    first = 1  # the line on which the next record starts
 
-def _csv_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | _Bad]]:
-    with open(path, "rb") as handle:
-        undecodable: set[int] = set()
+    def next_record() -> list[str] | None:
+        try:
+            return next(reader, None)
+        except csv.Error as exc:  # a cell over the size limit, usually an unclosed quote
+            raise InputFileError(
+                f"{path}: line {first}: cannot read this CSV record ({exc}; an unclosed quote?)"
+            ) from None
 
-        def text_lines() -> Iterator[str]:
-            for number, line in _decoded_lines(handle):
-                if line is None:
-                    undecodable.add(number)
-                    line = "\n"  # stands in for the bad line; its record is reported
-                yield line
-
-        reader = csv.reader(text_lines())
-        header = next(reader, None)
-        if header is None:
-            raise InputFileError(f"{path}: empty file")
-        if 1 in undecodable:
-            raise InputFileError(f"{path}: line 1: the header has bytes that are not UTF-8")
-        first = reader.line_num + 1
-        for fields in reader:
-            lines = range(first, reader.line_num + 1)
-            record_line, first = first, reader.line_num + 1
-            if not fields or fields == [""]:
-                if any(n in undecodable for n in lines):
-                    yield record_line, _Bad("bytes that are not UTF-8")
-                continue
+    header = next_record()
+    if header is None:
+        raise InputFileError(f"{path}: empty file")
+    if 1 in undecodable:
+        raise InputFileError(f"{path}: line 1: the header has bytes that are not UTF-8")
+    if header in ([], [""]):
+        raise InputFileError(f"{path}: line 1: the header is empty")
+    twice = sorted({n for n in header if n and header.count(n) > 1})
+    if twice:
+        raise InputFileError(f"{path}: line 1: the header names column {twice[0]!r} twice")
+    if text_column is not None and text_column not in header:
+        raise _no_column(path, text_column, header)
+    first = reader.line_num + 1
+    while (fields := next_record()) is not None:
+        lines = range(first, reader.line_num + 1)
+        record_line, first = first, reader.line_num + 1
+        if not fields or fields == [""]:
             if any(n in undecodable for n in lines):
                 yield record_line, _Bad("bytes that are not UTF-8")
-            elif len(fields) != len(header):
-                yield record_line, _Bad(f"{len(fields)} fields where the header has {len(header)}")
-            else:
-                yield record_line, dict(zip(header, fields))
+            continue
+        if any(n in undecodable for n in lines):
+            yield record_line, _Bad("bytes that are not UTF-8")
+        elif len(fields) != len(header):
+            yield record_line, _Bad(f"{len(fields)} fields where the header has {len(header)}")
+        else:
+            yield record_line, dict(zip(header, fields))
 
 
 def _grouped(
@@ -145,6 +203,16 @@ def _grouped(
 ) -> Iterator[Rows]:
     rows: list[dict[str, Any]] = []
     lines: list[int] = []
+    seen = False  # whether an earlier chunk had the text column
+
+    def chunk() -> Rows:
+        nonlocal seen
+        frame = pd.DataFrame(rows)
+        if text_column is not None and text_column not in frame.columns and seen:
+            frame[text_column] = None  # JSON lines may leave out a missing text's key
+        seen = seen or text_column in frame.columns
+        return Rows(frame, lines)
+
     for number, record in records:
         if not isinstance(record, _Bad):
             try:
@@ -159,10 +227,10 @@ def _grouped(
         rows.append(record)
         lines.append(number)
         if len(rows) >= chunk_size:
-            yield Rows(pd.DataFrame(rows), lines)
+            yield chunk()
             rows, lines = [], []
     if rows:
-        yield Rows(pd.DataFrame(rows), lines)
+        yield chunk()
 
 
 def _parquet_rows(
@@ -176,14 +244,30 @@ def _parquet_rows(
     except Exception as exc:  # pyarrow raises several types for damaged files
         raise InputFileError(f"{path}: not a readable Parquet file ({exc})") from None
     schema = handle.schema_arrow
-    if text_column is not None and text_column in schema.names:
+    if text_column is not None:
+        if text_column not in schema.names:
+            raise _no_column(path, text_column, schema.names)
         kind = schema.field(text_column).type
+        if pa.types.is_dictionary(kind):  # pandas' categorical columns
+            kind = kind.value_type
         if not (
-            pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_null(kind)
+            pa.types.is_string(kind)
+            or pa.types.is_large_string(kind)
+            or pa.types.is_string_view(kind)
+            or pa.types.is_null(kind)
         ):
-            raise InputFileError(f"{path}: column {text_column!r} holds {kind}, not text")
+            raise InputFileError(
+                f"{path}: column {text_column!r} holds {schema.field(text_column).type}, not text"
+            )
     start = 1
-    for batch in handle.iter_batches(batch_size=chunk_size):
+    batches = handle.iter_batches(batch_size=chunk_size)
+    while True:
+        try:
+            batch = next(batches, None)
+        except (pa.ArrowException, OSError) as exc:  # a damaged row group
+            raise InputFileError(f"{path}: row {start}: cannot read ({exc})") from None
+        if batch is None:
+            return
         frame = batch.to_pandas()
         yield Rows(frame, list(range(start, start + len(frame))))
         start += len(frame)
@@ -202,16 +286,25 @@ def read_rows(
     the wrong number of fields, or a ``text_column`` cell that is a number, list or object)
     raises InputFileError naming the file and line; when ``bad`` is a list, the row is
     appended to it as a BadRow and skipped instead. CSV cells are kept as str; a UTF-8 BOM
-    is dropped.
+    is dropped. An empty (0-byte) file, a missing ``text_column`` in a CSV header or Parquet
+    schema, a Parquet text column that is not a string type, a CSV header that is empty or
+    names a column twice, a cut gzip stream and a CSV cell over the csv module's size limit
+    (an unclosed quote) are InputFileErrors whatever ``bad`` is. A CSV with a header only,
+    or a JSONL file of blank lines, yields no chunks.
     """
     path = Path(path)
     if not path.is_file():
         raise InputFileError(f"input file not found: {path}")
     fmt = table_format(path)
+    if path.stat().st_size == 0:
+        raise InputFileError(f"{path}: empty file (0 bytes)")
     if fmt == ".parquet":
         yield from _parquet_rows(path, chunk_size, text_column, bad)
         return
-    records = _csv_records(path) if fmt == ".csv" else _jsonl_records(path, fmt == ".jsonl.gz")
+    if fmt == ".csv":
+        records = _csv_records(path, text_column)
+    else:
+        records = _jsonl_records(path, fmt == ".jsonl.gz")
     try:
         yield from _grouped(records, path, chunk_size, text_column, bad)
     except (OSError, EOFError, csv.Error) as exc:
