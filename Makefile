@@ -29,7 +29,7 @@ demo: install
 test: install
 	$(VENV)/bin/ruff check src tests benchmarks
 	# the notebooks run too, with their small settings (FRAMESCOPE_NOTEBOOK_QUICK=1)
-	FRAMESCOPE_NOTEBOOK_QUICK=1 $(PY) -m pytest -q --nbmake tests notebooks
+	FRAMESCOPE_NOTEBOOK_QUICK=1 $(PY) -m pytest -q --durations=10 --nbmake tests notebooks
 
 lint: install
 	$(VENV)/bin/ruff check src tests benchmarks

@@ -58,7 +58,8 @@ def test_bad_input_types_raise_type_error(clf, bad, message):
 def test_score_dataframe_adds_labels_and_scores(clf):
     df = pd.DataFrame({"quote": ["foreign agents", "calm please"], "speaker": ["a", "b"]})
     out = clf.score_dataframe(df, text_column="quote")
-    assert list(out.columns) == ["quote", "speaker", "labels"] + [f"score_{n}" for n in LABELS]
+    scores = [f"score_{n}" for n in LABELS]
+    assert list(out.columns) == ["quote", "speaker", "labels", *scores, "windows"]
     assert list(df.columns) == ["quote", "speaker"]
     np.testing.assert_allclose(
         out[[f"score_{n}" for n in LABELS]].to_numpy(),

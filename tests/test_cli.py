@@ -39,7 +39,9 @@ def test_score_round_trip(tmp_path, tiny_model_dir, fmt, capsys):
     assert rc == 0
     assert "scored 4 rows" in capsys.readouterr().out
     out = read_scored(dst)
-    assert list(out.columns) == ["id", "quote", "outlet", "labels"] + [f"score_{n}" for n in LABELS]
+    scores = [f"score_{n}" for n in LABELS]
+    assert list(out.columns) == ["id", "quote", "outlet", "labels", *scores, "windows"]
+    assert out["windows"].tolist() == [1, 1, 0, 1]
     assert out["id"].astype(int).tolist() == [1, 2, 3, 4]
     assert out["quote"].tolist() == TEXTS
     assert out["labels"][2] == []

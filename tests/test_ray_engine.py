@@ -55,6 +55,7 @@ def test_ray_output_equals_the_local_engine(tmp_path, tiny_model_dir, local_ray,
     there = _joined(tmp_path / "ray")
     assert there["text"].fillna("").tolist() == here["text"].fillna("").tolist()
     assert there["labels"].tolist() == here["labels"].tolist()
+    assert there["windows"].astype(int).tolist() == here["windows"].astype(int).tolist()
     np.testing.assert_allclose(there[SCORES].to_numpy(), here[SCORES].to_numpy(), atol=1e-5)
 
 

@@ -43,7 +43,8 @@ def _write(path, fmt: str, n: int = 60, seed: int = 0) -> None:
 
 def _assert_same_output(got, expected, fmt: str) -> None:
     a, b = read_scored(got), read_scored(expected)
-    assert list(a.columns) == list(b.columns) == ["id", "text", "outlet", "labels", *SCORES]
+    columns = ["id", "text", "outlet", "labels", *SCORES, "windows"]
+    assert list(a.columns) == list(b.columns) == columns
     assert a["id"].astype(int).tolist() == b["id"].astype(int).tolist()
     assert a["id"].is_unique
     assert a["text"].tolist() == b["text"].tolist()

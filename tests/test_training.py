@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from framescope import FrameClassifier, load_corpus, train
 from framescope.errors import FramescopeError
@@ -86,12 +87,38 @@ def test_training_with_a_half_adapter_reports_the_stored_weights(
     assert loaded.config["training"]["adapter_dtype"] == "float16"
 
 
-def test_same_seed_same_metrics_and_predictions(tmp_path, tiny_encoder, tiny_codebook):
-    corpus = load_corpus(tiny_records(), tiny_codebook)
-    a = train(corpus, None, tiny_config(tiny_encoder, finetune="full", epochs=2), progress=False)
-    b = train(corpus, None, tiny_config(tiny_encoder, finetune="full", epochs=2), progress=False)
+def _train_on_cpu(encoder, codebook, **settings):
+    corpus = load_corpus(tiny_records(), codebook)
+    config = tiny_config(encoder, epochs=2, **settings)
+    return train(corpus, None, config, progress=False, device="cpu")
+
+
+def _without_timing(log: dict) -> dict:
+    return {k: v for k, v in log.items() if k != "seconds"}
+
+
+@pytest.mark.parametrize("finetune", ["full", "lora"])
+def test_same_seed_same_metrics_and_predictions(tiny_encoder, tiny_codebook, finetune):
+    a = _train_on_cpu(tiny_encoder, tiny_codebook, finetune=finetune, seed=3)
+    b = _train_on_cpu(tiny_encoder, tiny_codebook, finetune=finetune, seed=3)
+    assert a.config["metrics"]["dev"] and a.config["metrics"]["test"]
     assert a.config["metrics"] == b.config["metrics"]
+    assert _without_timing(a.config["training_log"]) == _without_timing(b.config["training_log"])
+    assert a.thresholds == b.thresholds
+    weights_a, weights_b = a.model.state_dict(), b.model.state_dict()
+    assert list(weights_a) == list(weights_b)
+    for name, tensor in weights_a.items():
+        assert torch.equal(tensor, weights_b[name]), name
     np.testing.assert_array_equal(a.predict_proba(_texts()), b.predict_proba(_texts()))
+    assert a.predict(_texts()) == b.predict(_texts())
+
+
+def test_another_seed_gives_other_predictions(tiny_encoder, tiny_codebook):
+    """The check above can fail: the seed does reach the weights and the scores."""
+    a = _train_on_cpu(tiny_encoder, tiny_codebook, finetune="full", seed=3)
+    b = _train_on_cpu(tiny_encoder, tiny_codebook, finetune="full", seed=4)
+    assert not np.array_equal(a.predict_proba(_texts()), b.predict_proba(_texts()))
+    assert not torch.equal(a.model.head.weight, b.model.head.weight)
 
 
 def test_training_learns_the_toy_task(tiny_encoder, tiny_codebook):

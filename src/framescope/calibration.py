@@ -206,9 +206,10 @@ def calibrate_folder(
     """Fit temperature scaling for a saved model on ``split`` of ``corpus`` and record it in
     the folder's framescope.json (thresholds moved to the calibrated scale) and model card.
     Nothing else in the folder changes, so weights and checksums stay as they were."""
-    from .classifier import CONFIG_FILE, FrameClassifier
+    from .classifier import FrameClassifier
     from .corpus import as_corpus
     from .errors import FramescopeError
+    from .model_folder import CONFIG_FILE
     from .modelcard import write_model_card
     from .training import label_matrix
 

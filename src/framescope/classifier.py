@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-import platform
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -15,40 +15,27 @@ from safetensors.torch import load_file, save_file
 from scipy.special import expit
 from tqdm.auto import tqdm
 
-from . import __version__
-from .encoders import file_sha256, resolve_base_model
-from .errors import ModelLoadError
+from . import model_folder as folder
+from .encoders import file_sha256
+from .model_folder import (
+    ADAPTER_WEIGHTS,
+    CONFIG_FILE,
+    FORMAT_VERSION,
+    FULL_WEIGHTS,
+    HEAD_FILE,
+    library_versions,
+)
 from .modeling import FrameModel
 from .thresholds import apply_thresholds
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
-CONFIG_FILE = "framescope.json"
-HEAD_FILE = "head.safetensors"
-FULL_WEIGHTS = "model.safetensors"
-ADAPTER_WEIGHTS = "adapter_model.safetensors"
-BASELINE_DIR = "baseline"
-FORBIDDEN_SUFFIXES = (".pkl", ".pickle", ".joblib", ".dill", ".bin", ".pt", ".pth", ".ckpt", ".npy")
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "unrest-v1"
 
 
 def default_model_dir() -> Path:
     """The bundled default model (models/unrest-v1 in the source tree)."""
     return DEFAULT_MODEL_DIR
-
-
-def library_versions() -> dict[str, str]:
-    import peft
-    import transformers
-
-    return {
-        "framescope": __version__,
-        "torch": torch.__version__,
-        "transformers": transformers.__version__,
-        "peft": peft.__version__,
-        "python": platform.python_version(),
-    }
 
 
 def pick_device(device: str = "auto") -> torch.device:
@@ -79,6 +66,16 @@ def check_texts(texts: Any) -> list[str]:
     return items
 
 
+def _encodable(text: str) -> str:
+    """``text`` with any lone surrogate code point (which no tokenizer can encode, and which
+    JSON input can hold) replaced by U+FFFD."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return re.sub("[\ud800-\udfff]", "\ufffd", text)
+    return text
+
+
 class FrameClassifier:
     """A trained framing classifier.
 
@@ -86,6 +83,10 @@ class FrameClassifier:
     ``min_labels`` (0: "none" allowed; 1: keep the top label), ``max_length``, and ``config``
     (everything recorded in framescope.json). Use ``FrameClassifier.load()`` or
     ``framescope.train()`` to get one; the constructor only stores what it is given.
+
+    A text longer than ``max_length`` tokens is not truncated: it is scored in overlapping
+    windows, each label's score the highest over them (``predict_logits``); ``count_windows``
+    says how many windows each text took.
     """
 
     def __init__(
@@ -146,21 +147,79 @@ class FrameClassifier:
             self._onnx, self.runtime = None, "torch"
         return self
 
-    def _logits(self, texts: list[str]) -> torch.Tensor:
-        """Logits (float32, on the CPU) of one batch, from ONNX Runtime or PyTorch."""
+    def _logits(self, batch: dict[str, np.ndarray]) -> torch.Tensor:
+        """Logits (float32, on the CPU) of one padded batch of windows, from ONNX Runtime
+        (token ids and attention mask) or PyTorch (every input the tokenizer made)."""
         if self._onnx is not None:
-            enc = self.tokenizer(
-                texts,
-                padding=True,
-                truncation=True,
-                max_length=self.max_length,
-                return_tensors="np",
-            )
-            return torch.from_numpy(self._onnx.logits(enc["input_ids"], enc["attention_mask"]))
+            ids, mask = batch["input_ids"], batch["attention_mask"]
+            return torch.from_numpy(self._onnx.logits(ids, mask))
+        feeds = {key: torch.from_numpy(value).to(self.device) for key, value in batch.items()}
+        return self.model(**feeds)["logits"].float().cpu()
+
+    # ------------------------------------------------------------ long texts
+    @property
+    def window_overlap(self) -> int:
+        """Tokens that consecutive windows of a long text share: a quarter of a window's text
+        tokens (``max_length`` less the special tokens), 63 at ``max_length`` 256.
+
+        A cue cut by one window's edge is whole in the next one when it is no longer than the
+        overlap, which at a quarter covers a clause or a sentence, where framing cues sit;
+        each window also starts with some context. The price is a third more windows than
+        cutting without overlap. Larger overlaps cost more and gain little."""
+        room = self.max_length - self.tokenizer.num_special_tokens_to_add(pair=False)
+        return max(room // 4, 0)
+
+    def _windows(self, texts: list[str]) -> tuple[dict[str, list[list[int]]], np.ndarray]:
+        """The token windows of ``texts`` and, for each window, the index of its text.
+
+        A text of at most ``max_length`` tokens (special tokens included) is one window,
+        encoded exactly as ``tokenizer(text, truncation=True, max_length=max_length)``. A
+        longer one is cut, by the tokenizer itself, into windows of ``max_length`` tokens
+        with its own special tokens; each window repeats the last ``window_overlap`` tokens
+        of the one before, and the last window may be shorter. Windows come in text order.
+        """
         enc = self.tokenizer(
-            texts, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt"
-        ).to(self.device)
-        return self.model(**enc)["logits"].float().cpu()
+            [_encodable(text) for text in texts],
+            truncation=True,
+            max_length=self.max_length,
+            stride=self.window_overlap,
+            return_overflowing_tokens=True,
+            verbose=False,
+        )
+        owners = np.asarray(enc["overflow_to_sample_mapping"], dtype=np.int64)
+        inputs = {key: enc[key] for key in self.tokenizer.model_input_names if key in enc}
+        return inputs, owners
+
+    def _pad(self, rows: dict[str, list[list[int]]]) -> dict[str, np.ndarray]:
+        """A batch of windows padded to its longest, as the tokenizer's ``padding=True``."""
+        width = max(len(ids) for ids in rows["input_ids"])
+        fill = {
+            "input_ids": self.tokenizer.pad_token_id or 0,
+            "token_type_ids": self.tokenizer.pad_token_type_id,
+        }
+        left = self.tokenizer.padding_side == "left"
+        batch = {}
+        for key, values in rows.items():
+            out = np.full((len(values), width), fill.get(key, 0), dtype=np.int64)
+            for i, row in enumerate(values):
+                if left:
+                    out[i, width - len(row) :] = row
+                else:
+                    out[i, : len(row)] = row
+            batch[key] = out
+        return batch
+
+    def count_windows(self, texts: Sequence[str]) -> np.ndarray:
+        """How many windows of ``max_length`` tokens each text is scored in (int64, in input
+        order): 1 for a text that fits, more for a longer one (see ``predict_logits``), 0 for
+        an empty or whitespace-only text, which is not run through the model."""
+        items = check_texts(texts)
+        counts = np.zeros(len(items), dtype=np.int64)
+        filled = [i for i, text in enumerate(items) if text.strip()]
+        if filled:
+            _, owners = self._windows([items[i] for i in filled])
+            counts[filled] = np.bincount(owners, minlength=len(filled))
+        return counts
 
     # ------------------------------------------------------------ prediction
     def predict_logits(
@@ -168,25 +227,38 @@ class FrameClassifier:
     ) -> np.ndarray:
         """Raw (uncalibrated) logits, shape (len(texts), len(labels)), float32, in input order.
 
-        Texts are sorted by length and batched (``batch_size``, default: 16 on a CPU, 256 on a
-        GPU) so that padding stays small; the output keeps the input order. Empty or
-        whitespace-only texts are not run through the model: their logits are -inf.
+        Long texts are not truncated. A text longer than ``max_length`` tokens is scored in
+        overlapping windows of ``max_length`` tokens (``window_overlap`` tokens shared by
+        neighbours; ``count_windows`` says how many), and its logit for each label is the
+        largest over its windows: a frame advanced anywhere in the text counts, as a coder
+        reading the whole text would count it. A text that fits is one window, scored as
+        before. Since every window is a chance to pass a threshold, a very long text gets
+        more labels than any one of its passages would.
+
+        Windows are sorted by their text's length and batched (``batch_size`` windows, by
+        default 16 on a CPU, 256 on a GPU) so that padding stays small; the output keeps the
+        input order. Empty or whitespace-only texts are not run through the model: their
+        logits are -inf. Lone surrogate code points, which cannot be encoded, are read as
+        U+FFFD.
         """
         items = check_texts(texts)
         out = np.full((len(items), len(self._labels)), -np.inf, dtype=np.float32)
-        filled = [i for i, t in enumerate(items) if t.strip()]
-        if not filled:
+        filled = np.asarray([i for i, t in enumerate(items) if t.strip()], dtype=np.int64)
+        if not len(filled):
             return out
-        lengths = [len(items[i]) for i in filled]
-        order = np.asarray(filled)[np.argsort(lengths, kind="stable")]
+        inputs, owners = self._windows([items[i] for i in filled])
+        owner = filled[owners]  # the text of each window
+        last = np.append(owners[1:] != owners[:-1], True)  # a text's last window
+        order = np.argsort([len(items[i]) for i in owner], kind="stable")
         self.model.eval()
-        bar = tqdm(total=len(order), unit="stmt", disable=not progress, desc="scoring")
+        bar = tqdm(total=len(filled), unit="stmt", disable=not progress, desc="scoring")
         with torch.inference_mode():
             batch_size = batch_size or default_batch_size(self.device)
             for start in range(0, len(order), batch_size):
-                idx = order[start : start + batch_size]
-                out[idx] = self._logits([items[i] for i in idx]).numpy()
-                bar.update(len(idx))
+                rows = order[start : start + batch_size]
+                batch = self._pad({key: [v[r] for r in rows] for key, v in inputs.items()})
+                np.maximum.at(out, owner[rows], self._logits(batch).numpy())
+                bar.update(int(last[rows].sum()))
         bar.close()
         return out
 
@@ -225,19 +297,22 @@ class FrameClassifier:
     def score_dataframe(
         self, df: Any, text_column: str = "text", batch_size: int | None = None
     ) -> Any:
-        """A copy of ``df`` with a ``labels`` column (lists) and one ``score_<label>`` column
-        per label added."""
+        """A copy of ``df`` with a ``labels`` column (lists), one ``score_<label>`` column per
+        label and a ``windows`` column (int: how many windows each text was scored in, see
+        ``predict_logits``; 0 for an empty text) added."""
         if text_column not in df.columns:
             from .tables import suggest_column
 
             raise KeyError(
                 f"no column {text_column!r}{suggest_column(text_column, list(df.columns))}"
             )
-        probs = self.predict_proba(df[text_column].tolist(), batch_size=batch_size)
+        texts = df[text_column].tolist()
+        probs = self.predict_proba(texts, batch_size=batch_size)
         out = df.copy()
         out["labels"] = self.decide(probs)
         for j, name in enumerate(self._labels):
             out[f"score_{name}"] = probs[:, j]
+        out["windows"] = self.count_windows(texts)
         return out
 
     # ------------------------------------------------------------- save/load
@@ -327,14 +402,13 @@ class FrameClassifier:
         resolved = resolve_precision(precision, target)
         chosen = resolve_runtime(runtime, target, resolved)
         path = Path(path) if path is not None else default_model_dir()
-        config = _read_config(path)
-        _refuse_unsafe_files(path)
-        weights = ADAPTER_WEIGHTS if config["encoder_format"] == "peft-lora" else FULL_WEIGHTS
-        _verify_checksums(path, config, [HEAD_FILE, weights])
-        model = _build_model(path, config)
-        from transformers import AutoTokenizer
-
-        tokenizer = AutoTokenizer.from_pretrained(str(path), trust_remote_code=False)
+        config = folder.read_config(path)
+        folder.refuse_unsafe_files(path)
+        folder.require_files(path, config)
+        folder.verify_checksums(path, config)
+        folder.warn_on_version_change(path, config)
+        model = folder.build_model(path, config)
+        tokenizer = folder.load_tokenizer(path)
         labels = config["labels"]
         thresholds = [float(config["thresholds"][name]) for name in labels]
         clf = cls(
@@ -365,82 +439,3 @@ def _halve_safetensors(file: Path) -> None:
     tensors = load_file(str(file))
     halved = {k: v.half() if v.dtype == torch.float32 else v for k, v in tensors.items()}
     save_file(halved, str(file), metadata={"format": "pt"})
-
-
-def _read_config(path: Path) -> dict[str, Any]:
-    if not path.is_dir():
-        raise ModelLoadError(f"model folder not found: {path}")
-    cfg_path = path / CONFIG_FILE
-    if not cfg_path.is_file():
-        raise ModelLoadError(f"{path}: not a framescope model (no {CONFIG_FILE})")
-    try:
-        config = json.loads(cfg_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ModelLoadError(f"{cfg_path}: not valid JSON ({exc})") from None
-    version = config.get("format_version")
-    if version != FORMAT_VERSION:
-        raise ModelLoadError(
-            f"{cfg_path}: unknown format version {version!r} (this framescope reads "
-            f"version {FORMAT_VERSION})"
-        )
-    for key in ("labels", "thresholds", "max_length", "encoder_format", "pooling"):
-        if key not in config:
-            raise ModelLoadError(f"{cfg_path}: missing {key!r}")
-    return config
-
-
-def _refuse_unsafe_files(path: Path) -> None:
-    for file in path.rglob("*"):
-        if file.suffix.lower() in FORBIDDEN_SUFFIXES:
-            raise ModelLoadError(
-                f"{path}: refusing to load a folder that holds {file.name} (pickle-based "
-                "formats can run code; framescope models are safetensors and JSON only)"
-            )
-    hf_config = path / "config.json"
-    if hf_config.is_file():
-        data = json.loads(hf_config.read_text(encoding="utf-8"))
-        if data.get("auto_map") or data.get("trust_remote_code"):
-            raise ModelLoadError(f"{hf_config}: asks for remote code, which framescope never runs")
-
-
-def _verify_checksums(path: Path, config: dict[str, Any], names: list[str]) -> None:
-    recorded = config.get("files", {})
-    for name in names:
-        file = path / name
-        if not file.is_file():
-            raise ModelLoadError(f"{path}: missing {name}")
-        if name in recorded and file_sha256(file) != recorded[name]:
-            raise ModelLoadError(
-                f"{file}: checksum does not match framescope.json (damaged or altered file)"
-            )
-
-
-def _build_model(path: Path, config: dict[str, Any]) -> FrameModel:
-    from transformers import AutoConfig, AutoModel
-
-    if config["encoder_format"] == "peft-lora":
-        from peft import PeftModel
-
-        record = config.get("base_model", {})
-        base_path = resolve_base_model(record.get("name", ""))
-        expected = record.get("sha256")
-        base_weights = Path(base_path) / "model.safetensors"
-        if expected and base_weights.is_file() and file_sha256(base_weights) != expected:
-            raise ModelLoadError(
-                f"base encoder at {base_path} does not match the sha256 recorded in "
-                f"{path / CONFIG_FILE}; the adapter was trained on other weights"
-            )
-        base = AutoModel.from_pretrained(base_path, trust_remote_code=False)
-        encoder = PeftModel.from_pretrained(base, str(path), is_trainable=False)
-        encoder.merge_adapter()
-    elif config["encoder_format"] == "transformers":
-        hf_config = AutoConfig.from_pretrained(str(path), trust_remote_code=False)
-        encoder = AutoModel.from_pretrained(str(path), config=hf_config, trust_remote_code=False)
-    else:
-        raise ModelLoadError(f"{path}: unknown encoder format {config['encoder_format']!r}")
-    head = load_file(str(path / HEAD_FILE))
-    model = FrameModel(encoder, len(config["labels"]), pooling=config["pooling"])
-    if tuple(head["weight"].shape) != tuple(model.head.weight.shape):
-        raise ModelLoadError(f"{path / HEAD_FILE}: head shape does not match the labels")
-    model.head.load_state_dict(head)
-    return model

@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from .errors import CorpusError, FramescopeError
 
 log = logging.getLogger("framescope")
+
+# exit codes of a command stopped by a signal: 128 + its number, as shells report them
+EXIT_SIGINT = 128 + signal.SIGINT
+EXIT_SIGTERM = 128 + signal.SIGTERM
+# OSErrors from the user's machine, not from a bug: one line and exit code 2
+DISK_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS}
 
 
 def _model_arg(p: argparse.ArgumentParser) -> None:
@@ -63,6 +73,7 @@ def _train_config(args: argparse.Namespace):
         "batch_size": args.batch_size,
         "max_length": args.max_length,
         "seed": args.seed,
+        "checkpoint_steps": getattr(args, "checkpoint_steps", None),
     }
     return TrainConfig(**{k: v for k, v in overrides.items() if v is not None})
 
@@ -125,6 +136,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus", required=True, help="corpus folder or .jsonl/.csv/.parquet file")
     p.add_argument("--output", required=True, help="model folder to write")
     _train_options(p)
+    p.add_argument(
+        "--checkpoint-steps",
+        type=int,
+        default=None,
+        help="keep a checkpoint in OUTPUT.checkpoints every N optimizer steps and at each "
+        "epoch's end (default 200; 0: none)",
+    )
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted training from its last checkpoint in OUTPUT.checkpoints",
+    )
     p.add_argument(
         "--device", choices=("auto", "cpu", "cuda"), default="auto", help="auto: CUDA when present"
     )
@@ -264,7 +287,14 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     config = _train_config(args)
     print("recipe: " + ", ".join(f"{k}={v}" for k, v in config.to_dict().items()), flush=True)
-    clf = train(args.corpus, args.output, config, progress=not args.quiet, device=args.device)
+    clf = train(
+        args.corpus,
+        args.output,
+        config,
+        progress=not args.quiet,
+        device=args.device,
+        resume=args.resume,
+    )
     metrics = clf.config["metrics"]
     line = f"saved {args.output}: dev macro-F1 {metrics['dev']['macro_f1']:.3f}"
     if "test" in metrics:
@@ -317,12 +347,13 @@ def _cmd_cv(args: argparse.Namespace) -> int:
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     from .codebook import Codebook
-    from .corpus import validate_corpus
+    from .corpus import corpus_file, validate_corpus
 
     book = Codebook.from_yaml(args.path_codebook) if args.path_codebook else None
     problems = validate_corpus(args.path, book)
+    where = corpus_file(args.path)  # a folder's problems are in its corpus.jsonl
     for problem in problems:
-        print(f"{args.path}: {problem}")
+        print(f"{where}: {problem}")
     if problems:
         print(f"framescope: error: {len(problems)} problem(s) in {args.path}", file=sys.stderr)
         return 2
@@ -358,6 +389,44 @@ COMMANDS = {
 }
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the signal arrives, so that clean-up runs as for Ctrl-C."""
+
+
+@contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """While the command runs, SIGTERM raises Terminated instead of ending Python at once
+    (which would skip every ``finally``). A second SIGTERM meets the previous handler
+    (by default it ends the process), which is restored afterwards in any case. Handlers
+    belong to the main thread, so elsewhere nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGTERM)
+    previous = signal.SIG_DFL if previous is None else previous
+
+    def stop(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGTERM, previous)
+        raise Terminated
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupted(args: argparse.Namespace, exc: KeyboardInterrupt) -> int:
+    """One line for a command stopped by Ctrl-C (exit 130) or SIGTERM (exit 143)."""
+    how = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
+    resumable = args.command == "train" or (
+        args.command == "score" and getattr(args, "engine", "local") == "local"
+    )
+    hint = "; run again with --resume to continue" if resumable else ""
+    print(f"framescope: {how}{hint}", file=sys.stderr)
+    return EXIT_SIGTERM if isinstance(exc, Terminated) else EXIT_SIGINT
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "validate":
@@ -366,9 +435,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.WARNING if args.quiet else logging.INFO,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    _quiet_libraries(args.quiet)
     try:
-        return COMMANDS[args.command](args)
+        with _sigterm_interrupts():
+            _quiet_libraries(args.quiet)
+            return COMMANDS[args.command](args)
     except CorpusError as exc:
         for problem in exc.problems:
             print(f"{exc.source}: {problem}", file=sys.stderr)
@@ -377,9 +447,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FramescopeError as exc:
         print(f"framescope: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("framescope: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        return _interrupted(args, exc)
+    except OSError as exc:
+        if exc.errno not in DISK_ERRNOS:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"framescope: error: {where}{(exc.strerror or str(exc)).lower()}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -19,6 +19,11 @@ class ModelLoadError(FramescopeError):
     """A model directory is missing, incomplete or not trustworthy."""
 
 
+class OutputError(FramescopeError):
+    """An output cannot be written: no space left on the device, no permission, a read-only
+    file system."""
+
+
 class CorpusError(FramescopeError):
     """A corpus has problems; ``problems`` lists every one of them."""
 

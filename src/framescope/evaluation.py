@@ -11,10 +11,11 @@ from typing import Any
 import datasets
 
 from .baseline import TfidfBaseline
-from .classifier import BASELINE_DIR, FrameClassifier
+from .classifier import FrameClassifier
 from .corpus import CorpusSource, corpus_metadata, load_corpus
 from .errors import FramescopeError
 from .metrics import Scores, multilabel_scores
+from .model_folder import BASELINE_DIR
 from .training import label_matrix
 
 log = logging.getLogger(__name__)

@@ -111,7 +111,8 @@ def render_model_card(config: dict[str, Any]) -> str:
         ),
         *_storage_lines(config),
         f"- Pooling: {config.get('pooling')}; linear head over sigmoid outputs; max length "
-        f"{config.get('max_length')} tokens (longer texts are truncated).",
+        f"{config.get('max_length')} tokens (a longer text is scored in overlapping windows "
+        "of this length, each label's score the highest over them).",
         f"- Decision rule: per-label thresholds tuned on dev; min_labels = "
         f"{config.get('min_labels', 0)} (0: no label is a valid answer).",
         f"- Corpus sha256: `{config.get('corpus_hash', '')}`",
@@ -162,7 +163,9 @@ def render_model_card(config: dict[str, Any]) -> str:
         "- Trained on statements authored for this project (written for speaker roles, not "
         "collected from real sources); scores on real statements will be lower than the "
         "table above, which measures held-out *authored* events.",
-        "- English only. Statements longer than the max length are truncated.",
+        "- English only. Statements longer than the max length are scored in overlapping "
+        "windows, a label's score the highest over them; the thresholds were tuned on single "
+        "statements, so a long text tends to get more labels than any one of its passages.",
         "- The test split is small: per-label F1 on a few dozen positives moves by several "
         "points with a handful of statements.",
         "- Frames are judged from the statement alone; context (who the speaker is, what was "

@@ -87,7 +87,8 @@ def score_with_ray(
     ``actors``: size of the actor pool (default: the cluster's GPUs when it has any, else
     its CPUs). ``gpus_per_actor``: default 1 when the cluster has GPUs, else 0.
     ``chunk_size`` rows go to an actor at a time; ``batch_size`` statements to the model.
-    Output rows hold every input column plus ``labels`` and ``score_<label>``; files are
+    Output rows hold every input column plus ``labels``, ``score_<label>`` and ``windows``
+    (how many windows of the model's max length each text was scored in); files are
     written in the input's format, in no particular order of rows across files.
     """
     try:

@@ -7,6 +7,9 @@ the run (input, settings, model). ``PartStore.finish`` streams the parts into on
 the work folder and renames it to ``OUT``, so ``OUT`` is never half-written; ``discard``
 then removes the work folder. A failed or interrupted run leaves its completed parts in
 place, and a later run with the same manifest (``resume=True``) continues after them.
+
+A write that fails (a full disk, a read-only folder) removes its temporary file and raises
+OutputError naming the output; the completed parts stay, ready for a resume.
 """
 
 from __future__ import annotations
@@ -15,19 +18,38 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from .errors import InputFileError
+from .errors import InputFileError, OutputError
 from .tables import concat_files, table_format, write_frame
 
 log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 TMP_SUFFIX = ".tmp"
+
+
+def write_error(output: str | Path, exc: OSError) -> OutputError:
+    """The one-line OutputError for ``exc``, met while writing ``output``."""
+    reason = (exc.strerror or str(exc) or type(exc).__name__).lower()
+    return OutputError(f"cannot write {output}: {reason}")
+
+
+def os_error(exc: BaseException) -> OSError | None:
+    """The OSError behind ``exc``: itself, or the one that safetensors reports only in the
+    message of its own error type; None for other failures."""
+    if isinstance(exc, OSError):
+        return exc
+    found = re.search(r"os error (\d+)", str(exc))
+    if type(exc).__name__ == "SafetensorError" and found:
+        number = int(found.group(1))
+        return OSError(number, os.strerror(number))
+    return None
 
 
 def work_dir(output: str | Path) -> Path:
@@ -51,10 +73,22 @@ def _part_index(name: str, fmt: str) -> int | None:
     return int(digits) if name.startswith("part-") and digits.isdigit() else None
 
 
-def _fsync_replace(tmp: Path, final: Path) -> None:
-    with open(tmp, "rb+") as handle:
+def _fsync(path: Path) -> None:
+    with open(path, "rb+") as handle:
         os.fsync(handle.fileno())
+
+
+def _fsync_replace(tmp: Path, final: Path) -> None:
+    _fsync(tmp)
     os.replace(tmp, final)
+
+
+def differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """``key (old then, new now)`` for each key whose value differs."""
+    keys = sorted(set(old) | set(new))
+    return [
+        f"{k} ({old.get(k)!r} then, {new.get(k)!r} now)" for k in keys if old.get(k) != new.get(k)
+    ]
 
 
 class PartStore:
@@ -91,7 +125,13 @@ class PartStore:
         elif resume:
             log.info("no unfinished run for %s (no %s); starting fresh", output, folder.name)
         if not done:
-            _create(folder, manifest)
+            fresh = not folder.exists()
+            try:
+                _create(folder, manifest)
+            except OSError as exc:
+                if fresh:
+                    shutil.rmtree(folder, ignore_errors=True)
+                raise write_error(output, exc) from exc
         return cls(output, manifest, done)
 
     # ------------------------------------------------------------------ writing
@@ -106,24 +146,44 @@ class PartStore:
             with open(tmp, "wb") as handle:
                 write_frame(handle, df, self.format, header=self.done == 0)
             _fsync_replace(tmp, final)
-        except BaseException:
+        except BaseException as exc:
             tmp.unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise write_error(self.output, exc) from exc
             raise
         self.done += 1
         return final
 
-    def finish(self) -> Path:
-        """Stream the parts into one file and rename it to the output (atomically)."""
+    def finish(self, sidecars: dict[Path, str] | None = None) -> Path:
+        """Stream the parts into one file and rename it to the output (atomically).
+
+        Each of ``sidecars`` (path: text) is first written in the work folder, and all are
+        renamed into place just before the output, so a failure (a full disk, say) leaves
+        neither the output nor a sidecar; the parts stay for a resume."""
         if not self.done:
             raise InputFileError(f"{self.output}: nothing to write (the input had no rows)")
-        self.output.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.folder / f".assembled{self.format}{TMP_SUFFIX}"
+        assembled = self.folder / f".assembled{self.format}{TMP_SUFFIX}"
+        staged = [
+            (self.folder / f".sidecar-{i}{TMP_SUFFIX}", Path(path), text)
+            for i, (path, text) in enumerate((sidecars or {}).items())
+        ]
+        placed: list[Path] = []
         try:
-            with open(tmp, "wb") as handle:
+            with open(assembled, "wb") as handle:
                 concat_files(self.parts(), handle, self.format)
-            _fsync_replace(tmp, self.output)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
+            _fsync(assembled)
+            for tmp, _, text in staged:
+                tmp.write_text(text, encoding="utf-8")
+                _fsync(tmp)
+            for tmp, path, _ in staged:
+                os.replace(tmp, path)
+                placed.append(path)
+            os.replace(assembled, self.output)
+        except BaseException as exc:
+            for path in [*placed, assembled, *(tmp for tmp, _, _ in staged)]:
+                path.unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise write_error(self.output, exc) from exc
             raise
         return self.output
 
@@ -157,13 +217,6 @@ def _read_manifest(folder: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def _differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
-    keys = sorted(set(old) | set(new))
-    return [
-        f"{k} ({old.get(k)!r} then, {new.get(k)!r} now)" for k in keys if old.get(k) != new.get(k)
-    ]
-
-
 def _adopt(folder: Path, manifest: dict[str, Any], fmt: str) -> int:
     """Check an existing work folder against ``manifest``, tidy it and count its parts."""
     for tmp in folder.glob(f".*{TMP_SUFFIX}"):  # a killed run's half-written files
@@ -179,7 +232,7 @@ def _adopt(folder: Path, manifest: dict[str, Any], fmt: str) -> int:
             f"{folder}: no readable {MANIFEST}, so its parts cannot be trusted; "
             "delete the folder to start over"
         )
-    diffs = _differences(recorded, manifest)
+    diffs = differences(recorded, manifest)
     if diffs:
         raise InputFileError(
             f"cannot resume from {folder}: it was made with a different "

@@ -16,13 +16,13 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from .classifier import FrameClassifier, default_batch_size
-from .errors import FramescopeError, InputFileError
-from .resumable import PartStore, digest, work_dir
+from .errors import FramescopeError, InputFileError, OutputError
+from .resumable import PartStore, digest, work_dir, write_error
 from .tables import FORMATS, BadRow, Rows, count_rows, read_rows, suggest_column, table_format
 
 log = logging.getLogger(__name__)
 
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2  # 2: a windows column, and long texts scored in windows, not truncated
 ON_ERROR = ("raise", "skip")
 BAD_ROWS_SUFFIX = ".bad_rows.csv"
 
@@ -88,13 +88,14 @@ def score_file(
 ) -> ScoreSummary:
     """Score every row of ``input_path`` and write ``output_path`` (format by extension).
 
-    Every input column is kept; ``labels`` and one ``score_<label>`` column per label are
-    added. Input is read in chunks of ``chunk_size`` rows; each scored chunk is kept as a
-    part file in the hidden folder ``.<output>.partial`` beside the output, and the parts
-    are joined and renamed into place only when all are done, so the output is never
-    half-written. After a failure or an interruption, ``resume=True`` keeps the completed
-    parts and scores only the rest; without it an unfinished run's folder is an error.
-    A sidecar ``<output>.meta.json`` records the model, its codebook and thresholds.
+    Every input column is kept; ``labels``, one ``score_<label>`` column per label and
+    ``windows`` (how many windows a long text was scored in) are added. Input is read in
+    chunks of ``chunk_size`` rows; each scored chunk is kept as a part file in the hidden
+    folder ``.<output>.partial`` beside the output, and the parts are joined and renamed
+    into place only when all are done, so the output is never half-written. After a failure
+    or an interruption, ``resume=True`` keeps the completed parts and scores only the rest;
+    without it an unfinished run's folder is an error. A sidecar ``<output>.meta.json``
+    records the model, its codebook and thresholds.
     Empty or missing texts get no label.
 
     ``model`` is a loaded FrameClassifier, a model folder, or None for the default model;
@@ -145,6 +146,8 @@ def _check_file_job(input_path: Path, output_path: Path) -> None:
     if not input_path.is_file():
         raise InputFileError(f"input file not found: {input_path}")
     table_format(input_path), table_format(output_path)  # unsupported formats fail before work
+    if input_path.stat().st_size == 0:
+        raise InputFileError(f"{input_path}: empty file (0 bytes)")
     if input_path.resolve() == output_path.resolve():
         raise InputFileError(f"{output_path}: output would overwrite the input")
 
@@ -229,15 +232,19 @@ def score_frame(
     text_column: str = "text",
     batch_size: int | None = None,
 ) -> pd.DataFrame:
-    """``frame`` with ``labels`` and one ``score_<label>`` column per label added: what every
-    engine writes for a chunk of rows (missing or empty texts get no label)."""
+    """``frame`` with ``labels``, one ``score_<label>`` column per label and ``windows`` added:
+    what every engine writes for a chunk of rows. Missing or empty texts get no label, scores
+    of 0 and 0 windows; a text longer than the model's ``max_length`` tokens is scored in
+    overlapping windows, its score for a label the highest over them (see
+    ``FrameClassifier.predict_logits``), and ``windows`` says how many there were."""
     return _score_chunk(clf, frame, _texts(frame, Path("input"), text_column), batch_size)
 
 
 def _score_chunk(
     clf: FrameClassifier, chunk: pd.DataFrame, cells: list[str | None], batch_size: int | None
 ) -> pd.DataFrame:
-    probs = clf.predict_proba([c or "" for c in cells], batch_size=batch_size)
+    texts = [c or "" for c in cells]
+    probs = clf.predict_proba(texts, batch_size=batch_size)
     decided = clf.decide(probs)
     out = chunk.copy()
     out["labels"] = [
@@ -245,6 +252,7 @@ def _score_chunk(
     ]
     for j, name in enumerate(clf.labels):
         out[f"score_{name}"] = probs[:, j]
+    out["windows"] = clf.count_windows(texts)
     return out
 
 
@@ -295,7 +303,25 @@ def _score_one(
             bar.total = bar.n  # the line count is an estimate for CSV
         if rows == 0:
             raise InputFileError(f"{input_path}: no rows to score")
-        final = store.finish()
+        seconds = time.perf_counter() - started
+        skipped = bad or []
+        bad_file = Path(f"{output_path}{BAD_ROWS_SUFFIX}")
+        listed = bad_file if skipped else None
+        meta = _meta(input_path, clf, rows, empty, seconds, len(skipped), listed)
+        sidecars = {Path(f"{output_path}.meta.json"): meta}
+        if skipped:
+            sidecars[bad_file] = _bad_rows_csv(input_path, skipped)
+        final = store.finish(sidecars)  # the output and its sidecars appear together
+    except OutputError as exc:  # a full disk, say: the parts are good for a resume
+        if store.keep():
+            raise OutputError(
+                f"{exc}; {store.done} completed part(s) kept in {store.folder}: once it is "
+                "fixed, rerun with --resume to continue"
+            ) from exc
+        raise
+    except FramescopeError:
+        store.discard()  # a bad input file: its parts could not be resumed, so none are kept
+        raise
     except BaseException:
         if store.keep():
             log.warning(
@@ -305,21 +331,18 @@ def _score_one(
                 store.folder,
             )
         raise
-    seconds = time.perf_counter() - started
-    bad_rows = _write_bad_rows(final, input_path, bad or [])
-    _write_meta(final, input_path, clf, rows, empty, seconds, len(bad or []), bad_rows)
+    if skipped:
+        log.warning("%s: %d bad rows skipped; listed in %s", input_path, len(skipped), bad_file)
+    else:
+        bad_file.unlink(missing_ok=True)  # a stale list from an earlier run would mislead
     store.discard()
-    summary = ScoreSummary(rows, seconds, final, empty, resumed=resumed, bad_rows=len(bad or []))
+    summary = ScoreSummary(rows, seconds, final, empty, resumed=resumed, bad_rows=len(skipped))
     log.debug("%s", summary)
     return summary
 
 
-def _write_bad_rows(output: Path, input_path: Path, bad: list[BadRow]) -> Path | None:
-    """``<output>.bad_rows.csv``: file, line and problem of each skipped row (or nothing)."""
-    side = Path(f"{output}{BAD_ROWS_SUFFIX}")
-    if not bad:
-        side.unlink(missing_ok=True)  # a stale list from an earlier run would mislead
-        return None
+def _bad_rows_csv(input_path: Path, bad: list[BadRow]) -> str:
+    """The text of ``<output>.bad_rows.csv``: file, line and problem of each skipped row."""
     frame = pd.DataFrame(
         {
             "file": str(input_path),
@@ -327,15 +350,10 @@ def _write_bad_rows(output: Path, input_path: Path, bad: list[BadRow]) -> Path |
             "problem": [b.problem for b in bad],
         }
     )
-    tmp = side.with_name(f".{side.name}.tmp")
-    frame.to_csv(tmp, index=False)
-    tmp.replace(side)
-    log.warning("%s: %d bad rows skipped; listed in %s", input_path, len(bad), side)
-    return side
+    return frame.to_csv(index=False)
 
 
-def _write_meta(
-    output: Path,
+def _meta(
     input_path: Path,
     clf: FrameClassifier,
     rows: int,
@@ -343,7 +361,8 @@ def _write_meta(
     seconds: float,
     bad_rows: int = 0,
     bad_rows_file: Path | None = None,
-) -> None:
+) -> str:
+    """The text of ``<output>.meta.json``."""
     meta = {
         "input": str(input_path),
         "rows": rows,
@@ -356,7 +375,7 @@ def _write_meta(
         "labels": clf.labels,
         "thresholds": dict(zip(clf.labels, clf.thresholds, strict=True)),
     }
-    Path(f"{output}.meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    return json.dumps(meta, indent=2) + "\n"
 
 
 # ---------------------------------------------------------------------- folders
@@ -375,7 +394,10 @@ def _score_folder(
     jobs: list[tuple[Path, Path]], output: Path, clf: FrameClassifier, settings: _Settings
 ) -> ScoreSummary:
     started = time.perf_counter()
-    output.mkdir(parents=True, exist_ok=True)
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise write_error(output, exc) from exc
     rows = empty = resumed = bad = 0
     for number, (src, dst) in enumerate(jobs, start=1):
         done = _finished(dst) if settings.resume else None

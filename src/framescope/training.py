@@ -3,13 +3,15 @@ dev macro-F1, fixed seeds, and per-label thresholds tuned on dev."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import datasets
 import numpy as np
@@ -18,15 +20,20 @@ from scipy.special import expit
 
 from .baseline import TfidfBaseline
 from .calibration import calibrate
-from .classifier import BASELINE_DIR, FrameClassifier
+from .classifier import FrameClassifier
 from .codebook import Codebook
 from .corpus import CorpusSource, as_corpus, corpus_metadata
 from .encoders import DEFAULT_BASE, base_model_record, default_encoder_lr, resolve_base_model
 from .errors import FramescopeError
 from .fsutil import replacing_directory
 from .metrics import MultilabelFrameMetric, multilabel_scores
+from .model_folder import BASELINE_DIR
 from .modeling import FrameModel
+from .resumable import os_error, write_error
 from .thresholds import apply_thresholds, tune_thresholds
+
+if TYPE_CHECKING:
+    from .checkpoints import CheckpointStore
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +51,10 @@ class TrainConfig:
     ``encoder_lr=None`` (the default) takes the base preset's rate: 1e-4, or 5e-5 for the
     110M-parameter ``mpnet-base``, which measured better at the lower rate on GVFC
     (docs/benchmarks.md). The resolved value is what gets saved.
+
+    ``checkpoint_steps``: when training into a folder, a checkpoint to resume from is kept
+    beside it every so many optimizer steps and at the end of every epoch (0: none); it
+    does not change the result (docs/training.md, "Resuming an interrupted training").
     """
 
     base_model: str = DEFAULT_BASE
@@ -66,8 +77,11 @@ class TrainConfig:
     adapter_dtype: str = "float32"
     calibration: str = "temperature"
     seed: int = 42
+    checkpoint_steps: int = 200
 
     def __post_init__(self) -> None:
+        if self.checkpoint_steps < 0:
+            raise ValueError(f"checkpoint_steps must be 0 or more, not {self.checkpoint_steps}")
         if self.encoder_lr is None:
             self.encoder_lr = default_encoder_lr(self.base_model)
         if self.finetune not in ("lora", "full"):
@@ -185,6 +199,7 @@ def train(
     codebook: Codebook | None = None,
     progress: bool = True,
     device: str = "auto",
+    resume: bool = False,
 ) -> FrameClassifier:
     """Fine-tune a classifier on the corpus's train split, select and calibrate it on dev,
     and evaluate it (and the TF-IDF baseline) on test.
@@ -195,17 +210,30 @@ def train(
 
     Returns the FrameClassifier; with ``output_dir`` it is also saved there, with the
     baseline and a model card. Same seed and corpus give the same metrics on CPU.
+
+    With ``output_dir``, checkpoints are kept in ``<output_dir>.checkpoints`` beside it
+    while training runs (every ``config.checkpoint_steps`` optimizer steps and at each
+    epoch's end) and removed once the model is saved. After an interruption,
+    ``resume=True`` continues from the last one, to the same model as an uninterrupted run
+    (on a CPU); the corpus and settings must be the same. Without it, an interrupted run's
+    checkpoints are an error.
     """
     from transformers import (
         DataCollatorWithPadding,
         EarlyStoppingCallback,
-        Trainer,
         TrainingArguments,
         set_seed,
     )
 
+    from .checkpoints import CheckpointStore, ResumableTrainer
+
     config = config or TrainConfig()
     on_cpu = _trains_on_cpu(device)
+    checkpointing = output_dir is not None and config.checkpoint_steps > 0
+    if resume and not checkpointing:
+        raise FramescopeError("resume needs an output folder and checkpoint_steps above 0")
+    if output_dir is not None:
+        _check_output(Path(output_dir))
     dsd = as_corpus(corpus, codebook)
     meta = corpus_metadata(dsd)
     labels: list[str] = list(meta["labels"])
@@ -217,6 +245,11 @@ def train(
     missing = [n for j, n in enumerate(labels) if y_train[:, j].sum() == 0]
     if missing:
         log.warning("labels with no training positives: %s", ", ".join(missing))
+    store = None
+    if checkpointing:
+        run = {k: v for k, v in config.to_dict().items() if k != "checkpoint_steps"}
+        run |= {"labels": labels, "corpus_hash": meta["corpus_hash"]}
+        store = CheckpointStore.open(output_dir, run, resume=resume)
 
     set_seed(config.seed)
     started = time.perf_counter()
@@ -239,124 +272,159 @@ def train(
 
     steps_per_epoch = -(-len(train_ds) // config.batch_size)
     total_steps = steps_per_epoch * config.epochs
-    with tempfile.TemporaryDirectory(prefix="framescope-train-") as tmp:
-        args = TrainingArguments(
-            output_dir=tmp,
-            num_train_epochs=config.epochs,
-            per_device_train_batch_size=config.batch_size,
-            per_device_eval_batch_size=64,
-            lr_scheduler_type="linear",
-            warmup_steps=int(round(config.warmup_ratio * total_steps)),
-            eval_strategy="epoch",
-            save_strategy="epoch",
-            save_total_limit=1,
-            save_only_model=True,
-            load_best_model_at_end=True,
-            metric_for_best_model="macro_f1",
-            greater_is_better=True,
-            logging_strategy="epoch",
-            report_to="none",
-            seed=config.seed,
-            data_seed=config.seed,
-            full_determinism=True,
-            disable_tqdm=not progress,
-            use_cpu=on_cpu,
-            label_names=["labels"],
-            dataloader_num_workers=0,
-            train_sampling_strategy="group_by_length",
+    with _keeping_checkpoints(store):  # an interruption keeps the last checkpoint
+        if store is None:
+            run_dir = tempfile.TemporaryDirectory(prefix="framescope-train-")
+        else:  # the Trainer's epoch weights go beside the resume points
+            run_dir = contextlib.nullcontext(str(store.folder))
+        with run_dir as tmp:
+            args = TrainingArguments(
+                output_dir=tmp,
+                num_train_epochs=config.epochs,
+                per_device_train_batch_size=config.batch_size,
+                per_device_eval_batch_size=64,
+                lr_scheduler_type="linear",
+                warmup_steps=int(round(config.warmup_ratio * total_steps)),
+                eval_strategy="epoch",
+                save_strategy="epoch",
+                save_total_limit=1 if store is None else None,  # the store keeps the best only
+                save_only_model=True,
+                restore_callback_states_from_checkpoint=True,
+                load_best_model_at_end=True,
+                metric_for_best_model="macro_f1",
+                greater_is_better=True,
+                logging_strategy="epoch",
+                report_to="none",
+                seed=config.seed,
+                data_seed=config.seed,
+                full_determinism=True,
+                disable_tqdm=not progress,
+                use_cpu=on_cpu,
+                label_names=["labels"],
+                dataloader_num_workers=0,
+                train_sampling_strategy="group_by_length",
+            )
+            trainer = ResumableTrainer(
+                model=model,
+                args=args,
+                train_dataset=train_ds,
+                eval_dataset=dev_ds,
+                data_collator=DataCollatorWithPadding(tokenizer),
+                compute_loss_func=loss_fn,
+                compute_metrics=compute_metrics,
+                callbacks=[EarlyStoppingCallback(config.early_stopping_patience)],
+                optimizers=(_optimizer(model, config), None),
+                store=store,
+                checkpoint_steps=config.checkpoint_steps,
+                steps_per_epoch=steps_per_epoch,
+            )
+            if not progress:
+                from transformers.trainer_callback import PrinterCallback
+
+                trainer.remove_callback(PrinterCallback)  # it prints every log dict to stdout
+            latest = store.latest() if store is not None else None
+            try:
+                trainer.train(resume_from_checkpoint=str(latest) if latest else None)
+            finally:
+                torch.use_deterministic_algorithms(False)  # full_determinism turned it on
+            kept = ("epoch", "loss", "eval_loss", "eval_macro_f1")
+            history = [
+                {k: v for k, v in entry.items() if k in kept} for entry in trainer.state.log_history
+            ]
+            best_metric = trainer.state.best_metric
+            epochs_run = trainer.state.epoch
+        train_seconds = time.perf_counter() - started
+        model.eval()
+        if config.finetune == "lora" and config.adapter_dtype == "float16":
+            # round the adapter to what will be stored, so thresholds and metrics describe the
+            # saved weights
+            with torch.no_grad():
+                for name, param in model.encoder.named_parameters():
+                    if "lora_" in name:
+                        param.copy_(param.half().float())
+
+        clf = FrameClassifier(
+            model,
+            tokenizer,
+            labels,
+            [0.5] * len(labels),
+            max_length=config.max_length,
+            min_labels=min_labels,
         )
-        trainer = Trainer(
-            model=model,
-            args=args,
-            train_dataset=train_ds,
-            eval_dataset=dev_ds,
-            data_collator=DataCollatorWithPadding(tokenizer),
-            compute_loss_func=loss_fn,
-            compute_metrics=compute_metrics,
-            callbacks=[EarlyStoppingCallback(config.early_stopping_patience)],
-            optimizers=(_optimizer(model, config), None),
-        )
-        if not progress:
-            from transformers.trainer_callback import PrinterCallback
+        y_dev = label_matrix(dsd["dev"], labels)
+        dev_logits = clf.predict_logits(dsd["dev"]["text"])
+        clf.thresholds = tune_thresholds(expit(dev_logits), y_dev)
+        dev_probs = expit(dev_logits)
+        if config.calibration == "temperature":
+            calibrate(clf, dsd["dev"]["text"], y_dev, fitted_on="dev", logits=dev_logits)
+            if clf.temperatures is not None:
+                dev_probs = expit(dev_logits / clf.temperatures)
+        calibration_record = clf.config.get("calibration")
 
-            trainer.remove_callback(PrinterCallback)  # it prints every log dict to stdout
-        trainer.train()
-        history = [
-            {k: v for k, v in entry.items() if k in ("epoch", "loss", "eval_loss", "eval_macro_f1")}
-            for entry in trainer.state.log_history
-        ]
-        best_metric = trainer.state.best_metric
-        epochs_run = trainer.state.epoch
-    torch.use_deterministic_algorithms(False)
-    train_seconds = time.perf_counter() - started
-    model.eval()
-    if config.finetune == "lora" and config.adapter_dtype == "float16":
-        # round the adapter to what will be stored, so thresholds and metrics describe the
-        # saved weights
-        with torch.no_grad():
-            for name, param in model.encoder.named_parameters():
-                if "lora_" in name:
-                    param.copy_(param.half().float())
+        baseline = TfidfBaseline(labels, min_labels=min_labels).fit(dsd["train"]["text"], y_train)
+        baseline.tune(dsd["dev"]["text"], y_dev)
 
-    clf = FrameClassifier(
-        model,
-        tokenizer,
-        labels,
-        [0.5] * len(labels),
-        max_length=config.max_length,
-        min_labels=min_labels,
-    )
-    y_dev = label_matrix(dsd["dev"], labels)
-    dev_logits = clf.predict_logits(dsd["dev"]["text"])
-    clf.thresholds = tune_thresholds(expit(dev_logits), y_dev)
-    dev_probs = expit(dev_logits)
-    if config.calibration == "temperature":
-        calibrate(clf, dsd["dev"]["text"], y_dev, fitted_on="dev", logits=dev_logits)
-        if clf.temperatures is not None:
-            dev_probs = expit(dev_logits / clf.temperatures)
-    calibration_record = clf.config.get("calibration")
+        metrics: dict[str, Any] = {
+            "dev": multilabel_scores(
+                y_dev, apply_thresholds(dev_probs, clf.thresholds, min_labels), labels
+            ).to_dict(),
+        }
+        if "test" in dsd and len(dsd["test"]):
+            y_test = label_matrix(dsd["test"], labels)
+            test_pred = apply_thresholds(
+                clf.predict_proba(dsd["test"]["text"]), clf.thresholds, min_labels
+            )
+            metrics["test"] = multilabel_scores(y_test, test_pred, labels).to_dict()
+            metrics["baseline_test"] = multilabel_scores(
+                y_test, baseline.predict_matrix(dsd["test"]["text"]), labels
+            ).to_dict()
+        metrics["split_sizes"] = {split: len(dsd[split]) for split in dsd}
 
-    baseline = TfidfBaseline(labels, min_labels=min_labels).fit(dsd["train"]["text"], y_train)
-    baseline.tune(dsd["dev"]["text"], y_dev)
-
-    metrics: dict[str, Any] = {
-        "dev": multilabel_scores(
-            y_dev, apply_thresholds(dev_probs, clf.thresholds, min_labels), labels
-        ).to_dict(),
-    }
-    if "test" in dsd and len(dsd["test"]):
-        y_test = label_matrix(dsd["test"], labels)
-        test_pred = apply_thresholds(
-            clf.predict_proba(dsd["test"]["text"]), clf.thresholds, min_labels
-        )
-        metrics["test"] = multilabel_scores(y_test, test_pred, labels).to_dict()
-        metrics["baseline_test"] = multilabel_scores(
-            y_test, baseline.predict_matrix(dsd["test"]["text"]), labels
-        ).to_dict()
-    metrics["split_sizes"] = {split: len(dsd[split]) for split in dsd}
-
-    clf.config = {
-        "codebook": {"name": meta["codebook"], "version": meta["codebook_version"]},
-        "base_model": base_model_record(config.base_model),
-        "training": config.to_dict(),
-        "corpus_hash": meta["corpus_hash"],
-        "corpus_source": meta.get("source", ""),
-        "metrics": metrics,
-        "training_log": {
-            "seconds": round(train_seconds, 1),
-            "epochs_run": epochs_run,
-            "best_dev_macro_f1_at_0.5": best_metric,
-            "history": history,
-            "device": "cpu" if on_cpu else "cuda",
-            "torch_threads": torch.get_num_threads(),
-        },
-    }
-    if calibration_record:
-        clf.config["calibration"] = calibration_record
-    log.info("trained in %.1f s; dev macro-F1 %.3f", train_seconds, metrics["dev"]["macro_f1"])
-    if output_dir is not None:
-        save_with_baseline(clf, baseline, output_dir)
+        clf.config = {
+            "codebook": {"name": meta["codebook"], "version": meta["codebook_version"]},
+            "base_model": base_model_record(config.base_model),
+            "training": config.to_dict(),
+            "corpus_hash": meta["corpus_hash"],
+            "corpus_source": meta.get("source", ""),
+            "metrics": metrics,
+            "training_log": {
+                "seconds": round(train_seconds, 1),
+                "epochs_run": epochs_run,
+                "best_dev_macro_f1_at_0.5": best_metric,
+                "history": history,
+                "device": "cpu" if on_cpu else "cuda",
+                "torch_threads": torch.get_num_threads(),
+            },
+        }
+        if calibration_record:
+            clf.config["calibration"] = calibration_record
+        log.info("trained in %.1f s; dev macro-F1 %.3f", train_seconds, metrics["dev"]["macro_f1"])
+        if output_dir is not None:
+            save_with_baseline(clf, baseline, output_dir)
+    if store is not None:
+        store.remove()
     return clf
+
+
+@contextlib.contextmanager
+def _keeping_checkpoints(store: CheckpointStore | None) -> Iterator[None]:
+    """On a failure or an interruption, keep the last checkpoint for a resume (and say so)."""
+    try:
+        yield
+    except BaseException:
+        kept = store.keep() if store is not None else None
+        if kept is not None:
+            log.warning(
+                "training stopped; its last checkpoint is %s: rerun with --resume "
+                "(resume=True) to continue from it",
+                kept,
+            )
+        raise
+
+
+def _check_output(target: Path) -> None:
+    if target.exists() and any(target.iterdir()) and not (target / "framescope.json").is_file():
+        raise FramescopeError(f"{target} exists and is not a framescope model; choose another path")
 
 
 def _relax_permissions(folder: Path) -> None:
@@ -373,13 +441,19 @@ def save_with_baseline(
     """Save into a fresh sibling folder, then swap it into place: an interrupted save never
     leaves a half-written model where a good one was."""
     target = Path(output_dir)
-    if target.exists() and any(target.iterdir()) and not (target / "framescope.json").is_file():
-        raise FramescopeError(f"{target} exists and is not a framescope model; choose another path")
-    with replacing_directory(target) as staging:
-        clf.save(
-            staging, adapter_dtype=clf.config.get("training", {}).get("adapter_dtype", "float32")
-        )
-        baseline.save(staging / BASELINE_DIR)
-        _relax_permissions(staging)
+    _check_output(target)
+    try:
+        with replacing_directory(target) as staging:
+            clf.save(
+                staging,
+                adapter_dtype=clf.config.get("training", {}).get("adapter_dtype", "float32"),
+            )
+            baseline.save(staging / BASELINE_DIR)
+            _relax_permissions(staging)
+    except Exception as exc:  # a full disk, a read-only folder: one line, nothing left
+        cause = os_error(exc)
+        if cause is None:
+            raise
+        raise write_error(target, cause) from exc
     clf.source = str(target)
     return target
