@@ -198,6 +198,34 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check a corpus; every problem with its line number")
     p.add_argument("path")
     p.add_argument("--codebook", default=None, help="codebook YAML (default: the one beside it)")
+
+    p = sub.add_parser("extract", help="statements (quotes, reported speech) from articles")
+    p.add_argument("input", help="articles .csv/.jsonl/.parquet (id, text) or a folder of .txt")
+    p.add_argument("-o", "--output", required=True, help="statements table, one row each")
+
+    p = sub.add_parser("score-articles", help="extract the statements of articles and tag them")
+    p.add_argument("input", help="articles .csv/.jsonl/.parquet (id, text) or a folder of .txt")
+    p.add_argument("-o", "--output", required=True, help="statements with labels and scores")
+    _model_arg(p)
+
+    p = sub.add_parser(
+        "summarize", help="frame shares by speaker, outlet, date or event, with intervals"
+    )
+    p.add_argument("scored", help="a table written by framescope score")
+    p.add_argument("-o", "--output", required=True, help="folder for shares.csv/.md and figures")
+    p.add_argument(
+        "--by", required=True, help="group column: speaker, outlet, date, event or any other"
+    )
+    p.add_argument(
+        "--freq",
+        type=str.upper,
+        choices=("D", "W", "M", "Q", "Y"),
+        default=None,
+        help="period of a date column (default for --by date: M over 90+ days, else D)",
+    )
+    p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples (1000)")
+    p.add_argument("--confidence", type=float, default=0.95, help="interval level (0.95)")
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed (0)")
     return parser
 
 
@@ -361,6 +389,47 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_summarize(args: argparse.Namespace) -> int:
+    from .summarize import SUMMARY_JSON, summarize
+
+    out = summarize(
+        args.scored,
+        args.output,
+        args.by,
+        freq=args.freq,
+        n_boot=args.bootstrap,
+        confidence=args.confidence,
+        seed=args.seed,
+    )
+    done = json.loads((out / SUMMARY_JSON).read_text(encoding="utf-8"))
+    print(
+        f"wrote {', '.join(done['files'])} to {out}: {done['rows']:,} statements in "
+        f"{done['groups']} groups by {done['by']}"
+        + (f" (period {done['freq']})" if done["freq"] else "")
+        + f", {len(done['labels'])} frames"
+    )
+    return 0
+
+
+def _cmd_extract(args: argparse.Namespace) -> int:
+    from .articles import extract_file
+
+    statements = extract_file(args.input, args.output)
+    print(f"extracted {len(statements)} statements -> {args.output}")
+    return 0
+
+
+def _cmd_score_articles(args: argparse.Namespace) -> int:
+    from .articles import score_articles, write_table
+    from .tables import table_format
+
+    table_format(args.output)  # an unsupported output format fails before any work
+    scored = score_articles(args.input, args.model)
+    write_table(scored, args.output)
+    print(f"scored {len(scored)} statements -> {args.output}")
+    return 0
+
+
 def _quiet_libraries(quiet: bool) -> None:
     """Weight-loading bars are noise on every call; everything else goes with --quiet."""
     import warnings
@@ -385,7 +454,10 @@ COMMANDS = {
     "evaluate": _cmd_evaluate,
     "report": _cmd_report,
     "validate": _cmd_validate,
+    "extract": _cmd_extract,
+    "score-articles": _cmd_score_articles,
     "cv": _cmd_cv,
+    "summarize": _cmd_summarize,
 }
 
 

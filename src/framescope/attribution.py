@@ -1,0 +1,338 @@
+"""Speaker resolution for extracted statements: who a mention ("she", "Marsh", "the ministry",
+"union boss Petra Lund", "a 34-year-old teacher") refers to.
+
+``parse_mention`` reads one noun phrase into a ``Mention`` (name, description, kind);
+``SpeakerBook`` keeps the speakers of one article in order of appearance and resolves later
+references to them:
+
+* a full name ("Elena Marsh", "Gen. Ivo Brandt", "Interior Minister Viktor Lasko") opens a
+  person; titles (Gen., Dr., Mr., Ms., Prof. ...) and capitalised roles before the name
+  become the description, as do appositions ("Elena Marsh, spokeswoman for ...",
+  "A spokesperson for the authority, Irene Salo");
+* a surname alone ("Marsh", "Mr. Keller") is the person whose name ends with it;
+* "he"/"she" is the person mentioned last whose gender is unknown or matches (the gender
+  is learnt from titles, "spokeswoman"/"spokesman" and earlier pronouns); "they" is the group
+  or organisation mentioned last; "it" the organisation mentioned last;
+* "the ministry", "the spokesperson", "the general", "the union" is the speaker mentioned
+  last whose name or description contains that head noun;
+* an organisation is named as written without a leading "the" ("Interior Ministry");
+  a group ("protesters", "several residents") keeps its noun, without quantifiers; an
+  unnamed individual ("a 34-year-old teacher") is its own speaker, without trailing
+  relative clauses or places ("... who asked not to be named", "... outside the city hall").
+
+Known limits: no coreference beyond these rules (a person named only after an unnamed first
+mention stays two speakers; "his office" is not resolved to its owner); gender is not
+guessed from first names; a name is at most four capitalised words.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+TITLES = set(
+    "mr mrs ms miss dr prof gen col capt lt sgt maj adm gov sen rep rev cmdr insp supt "
+    "professor general colonel captain judge father sheikh sir dame lord lady president".split()
+)
+ROLE_WORDS = (
+    set(
+        "minister president secretary councillor councilor mayor governor senator chairman "
+        "chairwoman chair commander chief deputy director spokesman spokeswoman spokesperson "
+        "leader candidate prosecutor ambassador envoy premier chancellor officer head inspector "
+        "lawmaker mp speaker coordinator organiser organizer activist boss manager superintendent "
+        "commissioner representative adviser advisor economist analyst researcher pensioner "
+        "teacher nurse doctor resident worker student vice prime foreign interior defence defense "
+        "finance opposition union police army party justice transport labour labor health "
+        "education trade energy economy regional national city state campaign general".split()
+    )
+    | TITLES
+)
+ORG_HEADS = set(
+    "ministry council committee commission union party front office agency authority group "
+    "institute government presidency police army military embassy court bureau service "
+    "department association federation company corporation administration organisation "
+    "organization cabinet parliament assembly movement alliance coalition league centre "
+    "center foundation board bank hospital university firm network secretariat directorate "
+    "command headquarters kremlin junta municipality prefecture mission fund regime barometer "
+    "statement".split()
+)
+GROUP_NOUNS = set(
+    "protesters protestors demonstrators residents strikers workers supporters observers "
+    "officials witnesses shoppers tenants students farmers activists lawmakers critics "
+    "analysts organisers organizers villagers families parents teachers doctors nurses "
+    "drivers traders merchants bakers miners soldiers officers troops crowds voters citizens "
+    "people locals opponents members leaders experts economists diplomats crowd marchers "
+    "rioters youths mourners pensioners relatives victims survivors refugees passengers "
+    "employees staff unions investors sources authorities police prosecutors mps ministers "
+    "deputies delegates campaigners petitioners participants".split()
+)
+QUANTIFIERS = re.compile(
+    r"^(?:(?:several|some|many|few|a few|dozens|hundreds|thousands|tens of thousands|scores|"
+    r"most|other|others|all|numerous|a group|a crowd|a handful|groups|crowds)"
+    r"(?:\s+(?:hundred|thousand|dozen))?(?:\s+of)?(?:\s+the)?\s+)+",
+    re.I,
+)
+PRONOUNS = {"he": "m", "she": "f", "they": "group", "it": "org", "we": "group", "i": "person"}
+_DETERMINER = re.compile(r"^(?:the|a|an|his|her|its|their|our)\s+", re.I)
+_NAME_TOKEN = re.compile(r"^(?:[A-Z][a-zA-Z'\u2019-]*\.?|[A-Z]\.|(?:de|van|von|al|bin|da|di|le))$")
+_TRAILING_PLACE = re.compile(
+    r"\s+(?:who|which|whose|that|outside|inside|in|at|on|near|during|after|before|while|as|"
+    r"told|speaking|standing|waiting)\b.*$"
+)
+_CAP = r"[A-Z][\w'\u2019.-]*"
+_ORG_NAME = re.compile(rf"\b(?:{_CAP}\s+)+(?:{_CAP})(?:\s+(?:of|for)(?:\s+the)?(?:\s+{_CAP})+)?")
+_NOBODY = set(
+    "nothing nobody everyone everybody someone somebody anyone anything something this that "
+    "there what which who whom none all this these those here".split()
+)
+_ABBREV = {"mr", "mrs", "ms", "miss", "dr", "sir", "dame"}
+_FEMALE = {"ms", "mrs", "miss", "spokeswoman", "chairwoman", "dame", "lady", "congresswoman"}
+_MALE = {"mr", "spokesman", "chairman", "sir", "lord", "father", "congressman"}
+_SPOKES = {"spokesman", "spokeswoman", "spokesperson"}
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One noun phrase naming a speaker. ``kind``: person (a name), org, group, unnamed (a
+    description such as "a local teacher"), reference ("the ministry"), pronoun, surname."""
+
+    kind: str
+    name: str
+    description: str = ""
+    gender: str | None = None
+
+
+@dataclass
+class Entity:
+    """A speaker of the article as known so far."""
+
+    kind: str
+    name: str
+    description: str = ""
+    gender: str | None = None
+    last: int = -1
+
+    @property
+    def surname(self) -> str:
+        return self.name.split()[-1] if self.kind == "person" else ""
+
+    def words(self) -> set[str]:
+        text = f"{self.name} {self.description}".lower()
+        found = set(re.findall(r"[a-z]+", text))
+        if found & _SPOKES:
+            found |= _SPOKES
+        return found
+
+
+def _clean(text: str) -> str:
+    text = re.sub(r"\s+", " ", text).strip(" ,;:.\u2014\u2013-")
+    return text
+
+
+def _strip_determiner(text: str) -> str:
+    return _DETERMINER.sub("", text, count=1)
+
+
+def _gender(words: list[str]) -> str | None:
+    low = {w.lower().rstrip(".") for w in words}
+    if low & _FEMALE:
+        return "f"
+    if low & _MALE:
+        return "m"
+    return None
+
+
+def _split_name(chunk: str) -> tuple[str, str] | None:
+    """("Petra Lund", "union boss") from "union boss Petra Lund"; None without a name."""
+    main, _, tail = chunk.partition(" of ")
+    tokens = main.split()
+    end = len(tokens)
+    start = end
+    while start > 0 and _NAME_TOKEN.match(tokens[start - 1]):
+        start -= 1
+    run = tokens[start:end]
+    cut = 0
+    for i, tok in enumerate(run):
+        if tok.lower().rstrip(".") in ROLE_WORDS or tok.endswith("."):
+            if not re.fullmatch(r"[A-Z]\.", tok):  # an initial belongs to the name
+                cut = i + 1
+    name = run[cut:]
+    if not name or name[0].lower() in {"the", "a", "an"}:
+        return None
+    desc_tokens = [t for t in tokens[:start] + run[:cut] if t.lower().rstrip(".") not in _ABBREV]
+    desc = " ".join(desc_tokens)
+    if tail:
+        desc = f"{desc} of {tail}".strip()
+    return " ".join(name), _strip_determiner(_clean(desc))
+
+
+def _is_org(text: str) -> bool:
+    head = re.split(r"\s+(?:of|for|on)\s+", text.lower())[0]
+    words = re.findall(r"[a-z]+", head)
+    return bool(words) and words[-1] in ORG_HEADS
+
+
+def _is_group(text: str) -> bool:
+    words = re.findall(r"[A-Za-z]+", text.lower())
+    return bool(words) and words[-1] in GROUP_NOUNS and not text.lower().startswith(("a ", "an "))
+
+
+def parse_mention(text: str) -> Mention | None:
+    """The speaker named by a noun phrase, or None when it names nobody."""
+    text = _clean(text)
+    if not text:
+        return None
+    chunks = [_clean(c) for c in re.split(r",\s+", text)]
+    chunks = [
+        c
+        for c in chunks
+        if c and not re.fullmatch(r"\d+|aged \d+", c) and not re.match(r"(?:who|whose|which)\b", c)
+    ]
+    if not chunks:
+        return None
+    head, rest = _TRAILING_PLACE.sub("", chunks[0]), chunks[1:]
+    tail = chunks[0][len(head) :].split()
+    if (
+        tail
+        and tail[0] not in ("who", "which", "whose")
+        and any(w.endswith("ed") and w.islower() for w in tail)
+    ):
+        return None  # "X on Tuesday rejected ...": a clause, not a noun phrase
+    low = head.lower()
+    if low in PRONOUNS:
+        return Mention("pronoun", low)
+    if low in _NOBODY:
+        return None
+    if len(head.split()) > 12:
+        return None
+    words = head.split()
+    gender = _gender(words + [w for c in rest for w in c.split()])
+    # a name in the head ("union boss Petra Lund") or in an apposition ("Her manager, X Y")
+    candidates = [head, *rest]
+    for i, chunk in enumerate(candidates):
+        if _is_org(chunk) and not _split_name_person(chunk):
+            continue
+        split = _split_name(chunk)
+        if split is None:
+            continue
+        name, desc = split
+        others = [_strip_determiner(c) for j, c in enumerate(candidates) if j != i]
+        if others and (not desc or desc.rstrip(".").lower() in TITLES):
+            desc = others[0]
+        if len(name.split()) >= 2:
+            return Mention("person", name, desc, gender)
+        if name.lower() in GROUP_NOUNS or name.lower() in ORG_HEADS:
+            continue
+        if i == 0 and len(name.split()) == 1:
+            return Mention("surname", name, desc, gender)
+    bare = _strip_determiner(head)
+    desc = _strip_determiner(rest[0]) if rest else ""
+    if _is_org(head) and re.search(r"[A-Z]", bare):
+        return Mention("org", bare, desc)
+    if re.match(r"(?:the|this|that)\s+", head, re.I) and len(bare.split()) <= 3:
+        return Mention("reference", bare.lower(), desc, gender)
+    if _is_group(head):
+        group = QUANTIFIERS.sub("", head)
+        group = _TRAILING_PLACE.sub("", group)
+        return Mention("group", _strip_determiner(group), desc)
+    if _is_org(head):
+        return Mention("org", bare, desc)
+    if re.match(r"(?:a|an|one)\s+", head, re.I):
+        return Mention("unnamed", _TRAILING_PLACE.sub("", head), "", gender)
+    return None
+
+
+def _split_name_person(chunk: str) -> bool:
+    """True when a chunk that ends like an organisation still names a person first
+    ("Viktor Lasko of the Interior Ministry")."""
+    main = chunk.partition(" of ")[0]
+    return main != chunk and _split_name(main) is not None and len(main.split()) >= 2
+
+
+@dataclass
+class SpeakerBook:
+    """The speakers of one article; ``resolve`` turns a mention into one of them."""
+
+    entities: list[Entity] = field(default_factory=list)
+
+    def note_organisations(self, text: str, offset: int) -> None:
+        """Record the organisations named in ``text`` (at ``offset`` in the article), so that
+        "the ministry" or "it" can refer to them later."""
+        for match in _ORG_NAME.finditer(text):
+            name = _strip_determiner(match.group(0)).rstrip(".")
+            if not _is_org(name):
+                continue
+            found = self._named(name)
+            if found is None:
+                found = Entity("org", name)
+                self.entities.append(found)
+            found.last = max(found.last, offset + match.start())
+
+    def _named(self, name: str) -> Entity | None:
+        low = name.lower()
+        return self._latest(lambda e: e.name.lower() == low)
+
+    def _latest(self, test) -> Entity | None:
+        found = [e for e in self.entities if test(e)]
+        return max(found, key=lambda e: e.last) if found else None
+
+    def resolve(self, text: str, position: int, *, note_only: bool = False) -> Entity | None:
+        """The entity a mention at ``position`` refers to (created when new). With
+        ``note_only`` (a mention in narration), only names, known references and groups
+        are recorded and pronouns are not resolved."""
+        mention = parse_mention(text)
+        if mention is None:
+            return None
+        entity = self._find(mention, note_only)
+        if entity is None:
+            if note_only and mention.kind not in ("person", "group"):
+                return None
+            kind = {"surname": "person", "reference": "unnamed"}.get(mention.kind, mention.kind)
+            if mention.kind == "reference" and mention.name.split()[-1] in ORG_HEADS:
+                kind = "org"
+            if kind == "pronoun":
+                return None
+            entity = Entity(kind, mention.name, mention.description, mention.gender)
+            self.entities.append(entity)
+        else:
+            if len(mention.name) > len(entity.name) and mention.kind == entity.kind == "person":
+                entity.name = mention.name
+            if mention.kind in ("person", "surname", "org") and mention.description:
+                if len(mention.description) > len(entity.description):
+                    entity.description = mention.description
+            entity.gender = entity.gender or mention.gender
+        entity.last = position
+        return entity
+
+    def _find(self, mention: Mention, note_only: bool) -> Entity | None:
+        if mention.kind == "pronoun":
+            if note_only:
+                return None
+            want = PRONOUNS[mention.name]
+            if want in ("m", "f"):
+                found = self._latest(
+                    lambda e: e.kind in ("person", "unnamed") and e.gender in (None, want)
+                )
+                if found is not None and found.gender is None:
+                    found.gender = want
+                return found
+            if want == "org":
+                return self._latest(lambda e: e.kind == "org")
+            return self._latest(lambda e: e.kind in ("group", "org")) or self._latest(
+                lambda e: True
+            )
+        if mention.kind in ("person", "surname"):
+            last = mention.name.split()[-1]
+            return self._latest(lambda e: e.kind == "person" and e.surname == last)
+        if mention.kind == "reference":
+            head = mention.name.split()[-1]
+            heads = _SPOKES if head in _SPOKES else {head}
+            if head in ORG_HEADS:
+                found = self._latest(lambda e: e.kind == "org" and head in e.words())
+                if found is not None:
+                    return found
+            return self._latest(lambda e: bool(e.words() & heads))
+        if mention.kind in ("org", "group", "unnamed"):
+            name = mention.name.lower()
+            return self._latest(lambda e: e.name.lower() == name)
+        return None

@@ -1,0 +1,537 @@
+"""Statements in news articles: direct quotes, partial quotes and reported speech, with their
+speakers, found by regular expressions and hand-written rules (standard library only).
+
+``extract_statements(article_text)`` returns ``Statement``s in article order. Offsets are
+into the article: ``statement.text == article_text[statement.start:statement.end]``.
+
+Rules (the gold format they target: data/articles-v1/ANNOTATION.md):
+
+* Quotes: curly (“ ”) and straight (") double quotes; single quotes (‘ ’ or ') inside them
+  are part of the quote. A paragraph that opens a quote and does not close it continues in
+  the next paragraph when that one opens with a quote mark (one statement over several
+  paragraphs); otherwise the quote ends with its paragraph.
+* direct: a quote that opens a sentence, follows a colon ("X said: "..."), follows a comma
+  after an attribution or a first quote ("A," she said, "b."), or follows a chanting verb
+  ("protesters chanted "..."") and starts like a sentence, attributed by the words after it
+  (", said X", ", X said", " she asked") or before it ("X told reporters:"). A quote that
+  stands alone as a sentence right after another statement (same or previous paragraph) is
+  that speaker's. Span: inside the marks, trailing ",.;:" and spaces removed.
+* partial / indirect: "X said (that) CLAUSE", with told/warned + object ("told reporters"),
+  adverbials before "that" ("said in a statement that"), the verbs said, told, warned,
+  claimed, insisted, added, argued, stressed, maintained, alleged, asserted, contended and,
+  with "that" only, denied, confirmed, noted, admitted, acknowledged, announced, explained,
+  predicted, promised; "according to X, CLAUSE", "CLAUSE, according to X", "CLAUSE, X said",
+  "CLAUSE, said X, a nurse" and "..., saying (that) CLAUSE" (the sentence's subject speaks).
+  Span: the clause without "that" and without the final period; partial when the clause
+  holds a quote, indirect otherwise.
+* Not extracted: quotes inside narration without a speech verb (scare quotes), headlines,
+  "X accused Y of ...", questions and sentences without an attribution.
+* Speakers: see attribution.py (names at their fullest, pronouns, surnames, "the ministry").
+
+Known limits: one reported clause per sentence (the first speech verb whose subject is a
+noun phrase); reported speech inside a sentence that also has a direct quote is skipped;
+passive attributions ("it was announced that") have no speaker and are skipped; a quote
+whose attribution sits in the next sentence only ("'...' That was how X put it") is missed;
+nested double quotes inside double quotes are not supported; British single-quote
+articles (‘...’ as the outer quote) are not read as quotes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .attribution import Entity, SpeakerBook
+
+__all__ = ["Statement", "extract_statements"]
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One attributed statement: ``text == article[start:end]``; ``kind`` is direct,
+    partial or indirect; ``speaker`` the fullest name (or organisation, group, description)
+    and ``speaker_description`` its role; ``cue`` the attribution verb when one was seen."""
+
+    text: str
+    start: int
+    end: int
+    kind: str
+    speaker: str
+    speaker_description: str = ""
+    cue: str = ""
+
+
+REPORT_VERBS = (
+    "say|says|said|tell|tells|told|warn|warns|warned|claim|claims|claimed|insist|insists|"
+    "insisted|add|adds|added|argue|argues|argued|stress|stresses|stressed|maintain|maintains|"
+    "maintained|allege|alleges|alleged|assert|asserts|asserted|contend|contends|contended|"
+    "emphasised|emphasized|reiterated|declared|reported|believes|believed|estimated|"
+    "deny|denies|denied|confirm|confirms|confirmed|note|notes|noted|admit|admits|admitted|"
+    "acknowledge|acknowledges|acknowledged|announce|announces|announced|explain|explains|"
+    "explained|predict|predicts|predicted|promise|promises|promised|suggest|suggests|"
+    "suggested|conceded|concedes|pledged|vowed|wrote|writes|recalled|complained|agreed|"
+    "countered|replied|responded|observed|cautioned|conceded"
+)
+NEEDS_THAT = set(
+    "deny denies denied confirm confirms confirmed note notes noted admit admits admitted "
+    "acknowledge acknowledges acknowledged announce announces announced explain explains "
+    "explained predict predicts predicted promise promises promised suggest suggests "
+    "suggested conceded concedes pledged vowed wrote writes recalled complained agreed "
+    "countered replied responded observed reported estimated believed believes".split()
+)
+QUOTE_VERBS = (
+    REPORT_VERBS + "|asked|asks|chanted|chant|chanting|shouted|shouting|fumed|snapped|"
+    "screamed|cried|sang|singing|yelled|exclaimed|continued|joked|sighed|tweeted|posted|"
+    "wrote|read|reads|urged|pleaded|demanded|recalled|went on|laughed|whispered"
+)
+CHANT_VERBS = r"(?:chant(?:ed|ing|s)?|shout(?:ed|ing|s)?|sang|singing|sing|chanted|yelled|cried)"
+_AUX = (
+    r"(?<!\bwas )(?<!\bwere )(?<!\bbeen )(?<!\bis )(?<!\bbe )"
+    r"(?:(?:has|have|had|would|will|also|later|earlier|then|again|"
+    r"repeatedly|previously|once|further|publicly|privately|reportedly)\s+)*"
+)
+_REPORT = re.compile(rf"\b{_AUX}({REPORT_VERBS})\b")
+_QUOTE_VERB = re.compile(rf"^(?:{QUOTE_VERBS})$")
+_AFTER_VERB_FIRST = re.compile(rf"^{_AUX}({QUOTE_VERBS})\s+(.+)$", re.S)
+_AFTER_SUBJECT_FIRST = re.compile(rf"^(.+?)\s+{_AUX}({QUOTE_VERBS})\b(.*)$", re.S)
+_ADVERBIAL = (
+    r"(?:on|in|at|late|early|earlier|later|last|this|during|after|before|to|via|by|over|"
+    r"from|yesterday|today|tonight|again|also|repeatedly|previously|publicly|privately|"
+    r"recently|once|in\s+a|in\s+an)\b"
+)
+_THAT_AFTER_ADVERBIAL = re.compile(rf"^\s*(?:{_ADVERBIAL}[^,\"“”:;]{{0,70}}?\s)?that\s+")
+_TIME = re.compile(
+    r"^\s*(?:(?:late |early )?(?:on |last |this )?(?:Monday|Tuesday|Wednesday|Thursday|Friday|"
+    r"Saturday|Sunday|week|month|year|night|morning|afternoon|evening|weekend)|yesterday|"
+    r"today|tonight|earlier|later|again|also|repeatedly|previously)\b,?\s+"
+)
+_OBJECT_VERBS = {"tell", "tells", "told", "warn", "warns", "warned"}
+_CLAUSE_START = set(
+    "the a an he she it they we i you there this these those his her its their our no every "
+    "all some most many police people nobody none nothing one two three any each".split()
+)
+_BAD_CLAUSE_START = re.compile(
+    r"^(?:to|of|about|for|with|nothing|so|yes|no|goodbye|hello|it\s+was|,)\b", re.I
+)
+_INTRO_WORDS = set(
+    "on in at after asked speaking later earlier meanwhile however yesterday last this but "
+    "and separately since during before when while also still instead elsewhere today tonight "
+    "by from writing responding answering".split()
+)
+_DATELINE = re.compile(
+    r"\s*(?:[A-Z][A-Z .'-]{2,}(?:,\s*[A-Z][a-z]{2,}\.?\s+\d{1,2})?\s*(?:\([^)]*\))?\s*"
+    r"[-\u2014\u2013]+\s*|\d{1,2}[:.]\d{2}\s*(?:[ap]\.?m\.?)?\s*[-\u2014\u2013:]\s*)"
+)
+_ABBREVIATIONS = set(
+    "mr mrs ms dr prof gen col capt lt sgt maj gov sen rep st jan feb mar apr jun jul aug sep "
+    "sept oct nov dec no vs adm cmdr rev insp supt jr sr co corp inc ltd dept fig approx".split()
+)
+_CLAUSE_JOIN = re.compile(r",\s+(?:and|but|while|as|although|though|because|so|yet)\s+")
+_PARAGRAPH = re.compile(r"\n[ \t]*\n")
+_SENTENCE_END = re.compile(r"[.!?][\"\u201d\u2019')]*\s+(?=[A-Z\"\u201c\u2018'(\d])")
+_OPENERS = '\u201c\u201e"'
+_FILL = "x"
+
+
+@dataclass(frozen=True)
+class _Quote:
+    open: int  # the opening mark
+    close: int  # the closing mark (or the end of the paragraph when none)
+    start: int  # the statement span inside the marks
+    end: int
+
+
+@dataclass
+class _Found:
+    start: int
+    end: int
+    kind: str
+    entity: Entity
+    cue: str
+
+
+def _paragraph_end(text: str, pos: int) -> int:
+    match = _PARAGRAPH.search(text, pos)
+    return match.start() if match else len(text)
+
+
+def _at_paragraph_start(text: str, pos: int) -> bool:
+    before = text[:pos]
+    return not before.strip() or bool(re.search(r"\n[ \t]*\n[ \t]*$", before))
+
+
+def _span(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1] in ",.;: \t\n\u2014\u2013-":
+        end -= 1
+    return start, end
+
+
+def find_quotes(text: str) -> list[_Quote]:
+    """Double-quoted passages, multi-paragraph quotes joined (see the module docstring)."""
+    quotes: list[_Quote] = []
+    open_at: int | None = None
+    last_open = 0
+
+    def emit(close: int) -> None:
+        start, end = _span(text, open_at + 1, close)
+        if end > start:
+            quotes.append(_Quote(open_at, close, start, end))
+
+    for match in re.finditer(r"[\u201c\u201d\u201e\"]", text):
+        pos, mark = match.start(), match.group(0)
+        if open_at is not None and _PARAGRAPH.search(text, last_open, pos):
+            if mark in _OPENERS and _at_paragraph_start(text, pos):
+                last_open = pos  # the quote goes on in this paragraph
+                continue
+            emit(_paragraph_end(text, last_open))
+            open_at = None
+        if open_at is None:
+            if mark != "\u201d":
+                open_at = last_open = pos
+            continue
+        if mark in "\u201c\u201e":  # an opener inside a quote: the earlier one was stray
+            open_at = last_open = pos
+            continue
+        emit(pos)
+        open_at = None
+    if open_at is not None:
+        emit(_paragraph_end(text, last_open))
+    return quotes
+
+
+def _masked(text: str, quotes: list[_Quote]) -> str:
+    """``text`` with each quote's inside replaced by filler (its last character kept), so
+    that sentence and clause rules never look into quotes; same length as ``text``."""
+    chars = list(text)
+    for q in quotes:
+        for i in range(q.open + 1, max(q.close - 1, q.open + 1)):
+            chars[i] = _FILL
+    return "".join(chars)
+
+
+def _sentences(masked: str) -> list[tuple[int, int]]:
+    spans = []
+    for para in re.finditer(r"(?:(?!\n[ \t]*\n).)+", masked, re.S):
+        start = para.start()
+        for end_match in _SENTENCE_END.finditer(masked, para.start(), para.end()):
+            word = re.search(r"([A-Za-z]+)\.?$", masked[start : end_match.start() + 1])
+            if masked[end_match.start()] == "." and word:
+                w = word.group(1)
+                if w.lower() in _ABBREVIATIONS or (len(w) == 1 and w.isupper()):
+                    continue
+            spans.append((start, end_match.end()))
+            start = end_match.end()
+        if masked[start : para.end()].strip():
+            spans.append((start, para.end()))
+    return [(s + len(masked[s:e]) - len(masked[s:e].lstrip()), e) for s, e in spans]
+
+
+def _strip_intro(m: str, start: int, end: int) -> int:
+    """Skip a dateline or timestamp and leading adverbial chunks ("On Tuesday, ")."""
+    match = _DATELINE.match(m, start, end)
+    if match:
+        start = match.end()
+    while True:
+        comma = m.find(", ", start, end)
+        if comma < 0:
+            return start
+        first = m[start:comma].split()
+        if not first or first[0].lower() not in _INTRO_WORDS:
+            return start
+        start = comma + 2
+
+
+_VERBISH = set(
+    "is are was were has have had will would can could spoke speaks went came took made gave "
+    "met began left led leads runs ran held holds stood sat got heads chairs arrived".split()
+)
+
+
+def _object_end(rest: str) -> int | None:
+    """Where the object of "told"/"warned" ends ("told state television | the ..."): a
+    determiner and capitalised words ("the Gazette"), or lowercase words up to the first
+    word that can open a clause."""
+    words = list(re.finditer(r"[^\s,:;]+", rest))
+    if not words:
+        return None
+    determiner = words[0].group(0).lower() in ("the", "a", "an")
+    taken = words[0].end() if not determiner else None
+    for i, match in enumerate(words[1:], start=1):
+        word = match.group(0)
+        low = word.lower()
+        if determiner and i == 1:
+            taken = match.end()
+            continue
+        if low in _CLAUSE_START or low == "that" or re.match(_ADVERBIAL, low) or i > 4:
+            break
+        if word[:1].isupper() != (determiner or words[0].group(0)[:1].isupper()):
+            break
+        taken = match.end()
+    return taken
+
+
+def _leading_np(m: str, start: int, end: int) -> str:
+    """The noun phrase that opens a sentence: the words before the first verb-like word."""
+    start = _strip_intro(m, start, end)
+    words = []
+    for word in m[start:end].split():
+        bare = word.strip(",;:")
+        low = bare.lower()
+        if words and (
+            low in _VERBISH
+            or (
+                bare.islower()
+                and low != "hundred"
+                and (low.endswith("ed") or _QUOTE_VERB.match(low))
+            )
+        ):
+            return " ".join(words)
+        words.append(word)
+        if word.endswith((",", ";", ":")) or len(words) > 8:
+            return ""
+    return ""
+
+
+class _Extractor:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.quotes = find_quotes(text)
+        self.masked = _masked(text, self.quotes)
+        self.book = SpeakerBook()
+        self.found: list[_Found] = []
+        self.last: tuple[Entity, int] | None = None  # the latest speaker and its paragraph
+
+    def paragraph(self, pos: int) -> int:
+        return len(_PARAGRAPH.findall(self.text, 0, pos))
+
+    def add(self, start: int, end: int, kind: str, entity: Entity, cue: str) -> None:
+        start, end = _span(self.text, start, end)
+        if end <= start:
+            return
+        self.found.append(_Found(start, end, kind, entity, cue))
+        self.last = (entity, self.paragraph(start))
+
+    def run(self) -> list[Statement]:
+        for start, end in _sentences(self.masked):
+            self.book.note_organisations(self.masked[start:end], start)
+            quotes = [q for q in self.quotes if start <= q.open < end]
+            if not self.direct(start, end, quotes) and not self.reported(start, end, quotes):
+                np = _leading_np(self.masked, start, end)
+                if np:
+                    self.book.resolve(np, start, note_only=True)
+        return [
+            Statement(
+                self.text[f.start : f.end],
+                f.start,
+                f.end,
+                f.kind,
+                f.entity.name,
+                f.entity.description,
+                f.cue,
+            )
+            for f in sorted(self.found, key=lambda f: f.start)
+        ]
+
+    # ----------------------------------------------------------------- direct quotes
+    def _standalone(self, prev_end: int, q: _Quote, first: bool) -> bool:
+        before = self.masked[prev_end : q.open].strip()
+        inner = self.text[q.start : q.end]
+        starts_upper = bool(re.match(r"[A-Z0-9\u2018'\u2026.]", inner))
+        if not before or before.endswith(":") or _DATELINE.fullmatch(before + " "):
+            return True
+        if before.endswith(","):
+            return starts_upper or not first
+        if re.search(rf"\b{CHANT_VERBS}$", before) and starts_upper:
+            return True
+        return False
+
+    def direct(self, start: int, end: int, quotes: list[_Quote]) -> bool:
+        m = self.masked
+        standalone = []
+        prev_end = _strip_intro(m, start, end)
+        for i, q in enumerate(quotes):
+            if self._standalone(prev_end, q, i == 0):
+                standalone.append((i, q))
+            prev_end = q.close + 1
+        if not standalone:
+            return False
+        found: dict[int, tuple[Entity, str]] = {}
+        for i, q in standalone:
+            after_end = quotes[i + 1].open if i + 1 < len(quotes) else end
+            before_start = quotes[i - 1].close + 1 if i > 0 else start
+            hit = self._after(q.close + 1, after_end) or self._before(before_start, q.open)
+            if hit:
+                found[i] = hit
+        for i, q in standalone:
+            hit = found.get(i) or next(iter(found.values()), None)
+            if hit is None and self._only_quotes(start, end, quotes) and self.last:
+                entity, para = self.last
+                if self.paragraph(q.open) - para <= 1:
+                    hit = (entity, "")
+            if hit is not None:
+                self.add(q.start, q.end, "direct", hit[0], hit[1])
+        return bool(found) or any(f.start >= start for f in self.found[-1:])
+
+    def _only_quotes(self, start: int, end: int, quotes: list[_Quote]) -> bool:
+        rest = self.masked[start:end]
+        for q in quotes:
+            rest = rest.replace(self.masked[q.open : q.close + 1], " ")
+        return not re.sub(r"[\s.,;:!?\u2014\u2013-]", "", _DATELINE.sub("", rest, count=1))
+
+    def _after(self, pos: int, end: int) -> tuple[Entity, str] | None:
+        seg = self.masked[pos:end]
+        seg = re.sub(r"^[\s,.!?\u2014\u2013-]+", "", seg)
+        seg = seg.strip().rstrip(".!?;,").rstrip()
+        if not seg or len(seg.split()) > 16:
+            return None
+        at = end - len(seg)
+        match = _AFTER_VERB_FIRST.match(seg)
+        if match:
+            entity = self.book.resolve(match.group(2), at)
+            if entity is not None:
+                return entity, match.group(1)
+        match = _AFTER_SUBJECT_FIRST.match(seg)
+        if match and len(match.group(1).split()) <= 10:
+            entity = self.book.resolve(match.group(1), at)
+            if entity is not None:
+                return entity, match.group(2)
+        return None
+
+    def _before(self, start: int, pos: int) -> tuple[Entity, str] | None:
+        m = self.masked
+        start = _strip_intro(m, start, pos)
+        seg = m[start:pos].rstrip()
+        if not seg:
+            return None
+        for verb in _REPORT.finditer(m, start, pos):
+            entity = self._subject(start, verb.start())
+            if entity is not None:
+                return entity, verb.group(1)
+        chant = re.search(rf"\b{CHANT_VERBS}$", seg)
+        if seg.endswith((":", ",")) or chant:
+            np = _leading_np(m, start, pos)
+            entity = self.book.resolve(np, start) if np else None
+            if entity is not None:
+                return entity, chant.group(0) if chant else ""
+        return None
+
+    def _subject(self, start: int, verb_start: int) -> Entity | None:
+        prefix = self.masked[start:verb_start].strip()
+        if re.search(r"\band$", prefix):  # "X called it "..." and said ...": X speaks
+            np = _leading_np(self.masked, start, verb_start)
+            return self.book.resolve(np, start) if np else None
+        joined = list(_CLAUSE_JOIN.finditer(prefix))
+        if joined:  # "..., and critics say ...": the last clause's subject
+            start += joined[-1].end()
+            prefix = prefix[joined[-1].end() :]
+        if not prefix or any(c in prefix for c in _OPENERS + "\u201d") or len(prefix) > 160:
+            return None
+        return self.book.resolve(prefix, start)
+
+    # ----------------------------------------------------------------- reported speech
+    def reported(self, start: int, end: int, quotes: list[_Quote]) -> bool:
+        m = self.masked
+        start = _strip_intro(m, start, end)
+        for rule in (self._according, self._report_verb, self._trailing, self._saying):
+            hit = rule(start, end)
+            if hit is not None:
+                c_start, c_end, entity, cue = hit
+                c_start, c_end = _span(self.text, c_start, c_end)
+                if c_end - c_start < 8 or _BAD_CLAUSE_START.match(m[c_start:c_end]):
+                    continue
+                quoted = any(c_start <= q.open < c_end for q in quotes)
+                self.add(c_start, c_end, "partial" if quoted else "indirect", entity, cue)
+                return True
+        return False
+
+    def _according(self, start: int, end: int):
+        m = self.masked
+        lead = re.compile(r"[Aa]ccording to ([^,]+),\s+").match(m, start, end)
+        if lead:
+            entity = self.book.resolve(lead.group(1), start)
+            if entity is not None:
+                return lead.end(), end, entity, "according to"
+        trail = re.compile(r",\s+according to ([^,]+?)[.!?]?\s*$").search(m, start, end)
+        if trail:
+            entity = self.book.resolve(trail.group(1), trail.start())
+            if entity is not None:
+                return start, trail.start(), entity, "according to"
+        return None
+
+    def _report_verb(self, start: int, end: int):
+        m = self.masked
+        for verb in _REPORT.finditer(m, start, end):
+            entity = self._subject(start, verb.start())
+            if entity is None:
+                continue
+            word = verb.group(1)
+            c_start = self._clause_start(verb.end(), end, word)
+            if c_start is None:
+                return None
+            return c_start, end, entity, word
+        return None
+
+    def _clause_start(self, pos: int, end: int, verb: str) -> int | None:
+        m = self.masked
+        rest = m[pos:end]
+        if rest.lstrip().startswith((":", ",")) or not rest.strip():
+            return None
+        that = _THAT_AFTER_ADVERBIAL.match(rest)
+        if verb in _OBJECT_VERBS and not that:
+            taken = _object_end(rest)
+            if taken is None:
+                return None
+            pos += taken
+            rest = m[pos:end]
+            that = _THAT_AFTER_ADVERBIAL.match(rest)
+        if that:
+            return pos + that.end()
+        if verb in NEEDS_THAT:
+            return None
+        time = _TIME.match(rest)
+        if time:
+            pos += time.end()
+            rest = m[pos:end]
+            that = re.match(r"\s*that\s+", rest)
+            if that:
+                return pos + that.end()
+        return pos
+
+    def _trailing(self, start: int, end: int):
+        m = self.masked
+        body = m[start:end].rstrip().rstrip(".!?").rstrip()
+        commas = [c.start() for c in re.finditer(r",\s+", body)][::-1][:3]
+        for comma in commas:
+            tail = body[comma:].lstrip(", ")
+            at = start + comma
+            verb_first = re.match(rf"^{_AUX}({REPORT_VERBS})\s+(.+)$", tail)
+            if verb_first:
+                entity = self.book.resolve(verb_first.group(2), at)
+                if entity is not None:
+                    return start, at, entity, verb_first.group(1)
+            subject = re.match(rf"^(.+?)\s+{_AUX}({REPORT_VERBS})(\s+{_ADVERBIAL}.*)?$", tail)
+            if subject and len(subject.group(1).split()) <= 8:
+                entity = self.book.resolve(subject.group(1), at)
+                if entity is not None:
+                    return start, at, entity, subject.group(2)
+        return None
+
+    def _saying(self, start: int, end: int):
+        m = self.masked
+        match = re.compile(r",\s+saying\s+(?:that\s+)?").search(m, start, end)
+        if not match:
+            return None
+        np = _leading_np(m, start, match.start())
+        entity = self.book.resolve(np, start) if np else None
+        if entity is None:
+            return None
+        return match.end(), end, entity, "saying"
+
+
+def extract_statements(article_text: str) -> list[Statement]:
+    """The attributed statements of one article, in order (rules: the module docstring)."""
+    if not isinstance(article_text, str):
+        raise TypeError(f"article_text must be str, not {type(article_text).__name__}")
+    return _Extractor(article_text).run()
