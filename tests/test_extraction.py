@@ -153,6 +153,155 @@ CASES = {
         [],
     ),
     "accusation-not-extracted": ("The minister accused the opposition of lying.", []),
+    # ---- constructions added with the author-a error review (made-up sentences)
+    "accented-name": (
+        '"We stay open," said Zoé Ménard, a baker. "Always," Ménard said.',
+        [("We stay open", "direct", "Zoé Ménard"), ("Always", "direct", "Zoé Ménard")],
+    ),
+    "apposition-name-after-role": (
+        "The fisheries inspector, Léo Brunault, told reporters the harbour was shut.",
+        [("the harbour was shut", "indirect", "Léo Brunault")],
+    ),
+    "al-particle-name": (
+        "Governor Karim al-Rashed toured the site. Al-Rashed said the pumps would work by May. "
+        '"It is done," al-Rashed said.',
+        [
+            ("the pumps would work by May", "indirect", "Karim al-Rashed"),
+            ("It is done", "direct", "Karim al-Rashed"),
+        ],
+    ),
+    "role-of-organisation-then-name": (
+        "Minister of Rail Transport Petra Holm said on Monday that fares would rise.",
+        [("fares would rise", "indirect", "Petra Holm")],
+    ),
+    "councillor-title": (
+        '"Stay calm," said Cllr Ruth Ames, leader of the town council.',
+        [("Stay calm", "direct", "Ruth Ames")],
+    ),
+    "said-a-and-that-b": (
+        "Ines Varro said the bridge had reopened and that buses would run on Friday.",
+        [
+            ("the bridge had reopened", "indirect", "Ines Varro"),
+            ("buses would run on Friday", "indirect", "Ines Varro"),
+        ],
+    ),
+    "adding-that-after-quote": (
+        '"We were never consulted," Olaf Grin told the Courier, adding that the mill had closed.',
+        [
+            ("We were never consulted", "direct", "Olaf Grin"),
+            ("the mill had closed", "indirect", "Olaf Grin"),
+        ],
+    ),
+    "adding-that-after-reported": (
+        'Fares would be frozen "for now", Olaf Grin said, adding that wages would follow.',
+        [
+            ('Fares would be frozen "for now"', "partial", "Olaf Grin"),
+            ("wages would follow", "indirect", "Olaf Grin"),
+        ],
+    ),
+    "according-to-which-said": (
+        "The ferry sank at dawn, according to the Coast Guard Agency, which said 12 crew had "
+        "been rescued.",
+        [
+            ("The ferry sank at dawn", "indirect", "Coast Guard Agency"),
+            ("12 crew had been rescued", "indirect", "Coast Guard Agency"),
+        ],
+    ),
+    "according-to-figures-released-by": (
+        "Nine stations were closed, according to figures released by the Transit Authority.",
+        [("Nine stations were closed", "indirect", "Transit Authority")],
+    ),
+    "passive-told-by": (
+        "Reporters were told by the Harbour Authority that the strike had ended.",
+        [("the strike had ended", "indirect", "Harbour Authority")],
+    ),
+    "with-x-saying": (
+        "Schools stayed shut on Monday, with the Education Ministry saying the risk was too high.",
+        [("the risk was too high", "indirect", "Education Ministry")],
+    ),
+    "clause-opening-with-a-count": (
+        "At least nine people were hurt, several of them seriously, rescue workers said.",
+        [
+            (
+                "At least nine people were hurt, several of them seriously",
+                "indirect",
+                "rescue workers",
+            )
+        ],
+    ),  # fmt: skip
+    "clause-opening-with-of": (
+        "Of the 40 people held, 12 were minors, prosecutors said.",
+        [("Of the 40 people held, 12 were minors", "indirect", "prosecutors")],
+    ),
+    "participle-opener": (
+        'Mayor Ilse Dorn arrived at noon. Addressing the crowd, the mayor said: "We rebuild."',
+        [("We rebuild", "direct", "Ilse Dorn")],
+    ),
+    "dateline-day-month": (
+        "VELDA, 3 March (NWA) -- Power was restored overnight, Energy Minister Ola Brenn said.",
+        [("Power was restored overnight", "indirect", "Ola Brenn")],
+    ),
+    "more-from-colon": (
+        "Ola Brenn spoke at noon.\n\n12:40 - More from Brenn: \u201cThe grid is stable.\u201d",
+        [("The grid is stable", "direct", "Ola Brenn")],
+    ),
+    "chant-and-second-quote": (
+        'Strikers chanted "Pay us!" and "No more delays" outside the plant.',
+        [("Pay us!", "direct", "Strikers"), ("No more delays", "direct", "Strikers")],
+    ),
+    "chant-subject-with-apposition": (
+        'The farmers, many still in overalls, chanted "Fair milk prices!" at the gates.',
+        [("Fair milk prices!", "direct", "farmers")],
+    ),
+    "trailing-told-outlet": (
+        "The checkpoint was abandoned, three drivers told the Courier.",
+        [("The checkpoint was abandoned", "indirect", "three drivers")],
+    ),
+    "that-verb-without-that": (
+        "Judit Varga vowed the strikers would be paid in full.",
+        [("the strikers would be paid in full", "indirect", "Judit Varga")],
+    ),
+    "said-in-a-statement-without-that": (
+        "Norlink said in a short statement it regretted the outage.",
+        [("it regretted the outage", "indirect", "Norlink")],
+    ),
+    "the-statement-said": (
+        'The Port Authority issued a statement. "Ships may dock again," the statement said.',
+        [("Ships may dock again", "direct", "Port Authority")],
+    ),
+    "capitalised-bare-organisation-reference": (
+        "The Northern Rail Board said fares would rise. The Board added that no lines would close.",
+        [
+            ("fares would rise", "indirect", "Northern Rail Board"),
+            ("no lines would close", "indirect", "Northern Rail Board"),
+        ],
+    ),
+    "unnamed-keeps-place-name": (
+        '"Nobody came," a 61-year-old fisherman in Port Vell said.',
+        [("Nobody came", "direct", "a 61-year-old fisherman in Port Vell")],
+    ),
+    "long-apposition-after-quote": (
+        '"The data are clear," said Dr. Mina Sorel, a researcher on coastal erosion and '
+        "flood defences at the Northern Institute of Marine Studies in Halden.",
+        [("The data are clear", "direct", "Mina Sorel")],
+    ),
+    "clause-with-a-number-after-about": (
+        "The union said about 300 drivers had joined the strike.",
+        [("about 300 drivers had joined the strike", "indirect", "union")],
+    ),
+    "clause-opening-with-no": (
+        "A police officer said no shots had been fired.",
+        [("no shots had been fired", "indirect", "A police officer")],
+    ),
+    "name-in-reported-clause": (
+        "Mayor Anton Lisk signed the order, the Interior Ministry said. Lisk said the order "
+        "was legal.",
+        [
+            ("Mayor Anton Lisk signed the order", "indirect", "Interior Ministry"),
+            ("the order was legal", "indirect", "Anton Lisk"),
+        ],
+    ),
+    "sign-is-not-a-speaker": ('"Closed until Monday," a notice on the door said.', []),
 }
 
 

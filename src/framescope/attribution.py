@@ -5,20 +5,27 @@
 ``SpeakerBook`` keeps the speakers of one article in order of appearance and resolves later
 references to them:
 
-* a full name ("Elena Marsh", "Gen. Ivo Brandt", "Interior Minister Viktor Lasko") opens a
-  person; titles (Gen., Dr., Mr., Ms., Prof. ...) and capitalised roles before the name
+* a full name ("Elena Marsh", "Gen. Ivo Brandt", "Interior Minister Viktor Lasko", "Zoé
+  Ménard", "Hamid al-Saadi", "Minister of Water Resources Qasim al-Haddad": a capitalised role
+  "of" an organisation, then the last two capitalised words) opens a person; titles (Gen.,
+  Dr., Mr., Ms., Prof., Cllr ...) and capitalised roles before the name
   become the description, as do appositions ("Elena Marsh, spokeswoman for ...",
   "A spokesperson for the authority, Irene Salo");
-* a surname alone ("Marsh", "Mr. Keller") is the person whose name ends with it;
+* a surname alone ("Marsh", "Mr. Keller", "Al-Saadi" at a sentence start) is the person
+  whose name ends with it (case-insensitively);
 * "he"/"she" is the person mentioned last whose gender is unknown or matches (the gender
   is learnt from titles, "spokeswoman"/"spokesman" and earlier pronouns); "they" is the group
   or organisation mentioned last; "it" the organisation mentioned last;
 * "the ministry", "the spokesperson", "the general", "the union" is the speaker mentioned
-  last whose name or description contains that head noun;
+  last whose name or description contains that head noun (a bare capitalised head, "the
+  Command", is such a reference too); "the statement" / "the decree" is the organisation
+  mentioned last;
 * an organisation is named as written without a leading "the" ("Interior Ministry");
   a group ("protesters", "several residents") keeps its noun, without quantifiers; an
   unnamed individual ("a 34-year-old teacher") is its own speaker, without trailing
-  relative clauses or places ("... who asked not to be named", "... outside the city hall").
+  relative clauses or places ("... who asked not to be named", "... outside the city hall")
+  but with "in" and a place name ("a 27-year-old engineer in Kyzylsai") or "from ...";
+* signs, placards, notices, banners and headlines are not speakers.
 
 Known limits: no coreference beyond these rules (a person named only after an unnamed first
 mention stays two speakers; "his office" is not resolved to its owner); gender is not
@@ -32,7 +39,8 @@ from dataclasses import dataclass, field
 
 TITLES = set(
     "mr mrs ms miss dr prof gen col capt lt sgt maj adm gov sen rep rev cmdr insp supt "
-    "professor general colonel captain judge father sheikh sir dame lord lady president".split()
+    "professor general colonel captain judge father sheikh sir dame lord lady president cllr "
+    "ch".split()
 )
 ROLE_WORDS = (
     set(
@@ -64,7 +72,8 @@ GROUP_NOUNS = set(
     "people locals opponents members leaders experts economists diplomats crowd marchers "
     "rioters youths mourners pensioners relatives victims survivors refugees passengers "
     "employees staff unions investors sources authorities police prosecutors mps ministers "
-    "deputies delegates campaigners petitioners participants".split()
+    "deputies delegates campaigners petitioners participants cops embassies governments "
+    "ministries agencies".split()
 )
 QUANTIFIERS = re.compile(
     r"^(?:(?:several|some|many|few|a few|dozens|hundreds|thousands|tens of thousands|scores|"
@@ -74,18 +83,37 @@ QUANTIFIERS = re.compile(
 )
 PRONOUNS = {"he": "m", "she": "f", "they": "group", "it": "org", "we": "group", "i": "person"}
 _DETERMINER = re.compile(r"^(?:the|a|an|his|her|its|their|our)\s+", re.I)
-_NAME_TOKEN = re.compile(r"^(?:[A-Z][a-zA-Z'\u2019-]*\.?|[A-Z]\.|(?:de|van|von|al|bin|da|di|le))$")
+_LETTERS = r"[^\W\d_]"
+_NAME_TOKEN = re.compile(
+    rf"^(?:[A-Z\u00c0-\u00de]{_LETTERS}*(?:['\u2019-]{_LETTERS}+)*\.?|[A-Z]\.|"
+    rf"(?:de|van|von|al|bin|da|di|le)|(?:al|el|ad|as|ash|bin|ibn|abu)-[A-Z]{_LETTERS}*)$"
+)
 _TRAILING_PLACE = re.compile(
     r"\s+(?:who|which|whose|that|outside|inside|in|at|on|near|during|after|before|while|as|"
     r"told|speaking|standing|waiting)\b.*$"
 )
+# an unnamed individual keeps "in" + a place name: "a 27-year-old engineer in Kyzylsai"
+_UNNAMED_TRAIL = re.compile(
+    r"\s+(?:who|which|whose|that|outside|inside|in(?!\s+[A-Z])|at|on|near|during|"
+    r"after|before|while|as|told|speaking|standing|waiting)\b.*$"
+)
+# references that stand for whoever issued them: "the statement said" -> the organisation
+_DOCUMENTS = {"statement", "communique", "communiqu\u00e9", "decree", "release", "report"}
 _CAP = r"[A-Z][\w'\u2019.-]*"
-_ORG_NAME = re.compile(rf"\b(?:{_CAP}\s+)+(?:{_CAP})(?:\s+(?:of|for)(?:\s+the)?(?:\s+{_CAP})+)?")
+_ORG_NAME = re.compile(
+    rf"\b(?:{_CAP}(?:\s+{_CAP})+|{_CAP}(?=\s+(?:of|for)\s))"
+    rf"(?:\s+(?:of|for)(?:\s+the)?(?:\s+{_CAP})+)?"
+)
 _NOBODY = set(
     "nothing nobody everyone everybody someone somebody anyone anything something this that "
     "there what which who whom none all this these those here".split()
 )
-_ABBREV = {"mr", "mrs", "ms", "miss", "dr", "sir", "dame"}
+# things that "read" or "say" words but do not speak: "a handwritten sign read "...""
+_THINGS = set(
+    "sign signs placard placards banner banners notice notices poster posters graffiti "
+    "headline headlines leaflet leaflets billboard billboards slogan slogans".split()
+)
+_ABBREV = {"mr", "mrs", "ms", "miss", "dr", "sir", "dame", "cllr"}
 _FEMALE = {"ms", "mrs", "miss", "spokeswoman", "chairwoman", "dame", "lady", "congresswoman"}
 _MALE = {"mr", "spokesman", "chairman", "sir", "lord", "father", "congressman"}
 _SPOKES = {"spokesman", "spokeswoman", "spokesperson"}
@@ -166,6 +194,25 @@ def _split_name(chunk: str) -> tuple[str, str] | None:
     return " ".join(name), _strip_determiner(_clean(desc))
 
 
+def _split_tail_name(chunk: str) -> tuple[str, str] | None:
+    """("Qasim al-Haddad", "Minister of Water Resources") from "Minister of Water Resources
+    Qasim al-Haddad": a capitalised role "of" an organisation, then the name (its last two
+    capitalised words). None when the words after "of" are only an organisation."""
+    if " of " not in chunk or not chunk[:1].isupper():
+        return None
+    tokens = chunk.split()
+    start = len(tokens)
+    while start > 0 and _NAME_TOKEN.match(tokens[start - 1]):
+        start -= 1
+    run = tokens[start:]
+    if len(run) < 2 or run[-1].lower().rstrip(".") in ORG_HEADS | GROUP_NOUNS:
+        return None
+    if len(run) == 2 and (start == 0 or tokens[start - 1].lower() in ("of", "for", "the")):
+        return None
+    desc = " ".join(tokens[:-2])
+    return " ".join(tokens[-2:]), _strip_determiner(_clean(desc))
+
+
 def _is_org(text: str) -> bool:
     head = re.split(r"\s+(?:of|for|on)\s+", text.lower())[0]
     words = re.findall(r"[a-z]+", head)
@@ -199,6 +246,8 @@ def parse_mention(text: str) -> Mention | None:
     ):
         return None  # "X on Tuesday rejected ...": a clause, not a noun phrase
     low = head.lower()
+    if low.split()[-1] in _THINGS:
+        return None
     if low in PRONOUNS:
         return Mention("pronoun", low)
     if low in _NOBODY:
@@ -225,9 +274,12 @@ def parse_mention(text: str) -> Mention | None:
             continue
         if i == 0 and len(name.split()) == 1:
             return Mention("surname", name, desc, gender)
+    tail_name = _split_tail_name(head)
+    if tail_name is not None:
+        return Mention("person", tail_name[0], tail_name[1], gender)
     bare = _strip_determiner(head)
     desc = _strip_determiner(rest[0]) if rest else ""
-    if _is_org(head) and re.search(r"[A-Z]", bare):
+    if _is_org(head) and re.search(r"[A-Z]", bare) and len(bare.split()) > 1:
         return Mention("org", bare, desc)
     if re.match(r"(?:the|this|that)\s+", head, re.I) and len(bare.split()) <= 3:
         return Mention("reference", bare.lower(), desc, gender)
@@ -238,7 +290,7 @@ def parse_mention(text: str) -> Mention | None:
     if _is_org(head):
         return Mention("org", bare, desc)
     if re.match(r"(?:a|an|one)\s+", head, re.I):
-        return Mention("unnamed", _TRAILING_PLACE.sub("", head), "", gender)
+        return Mention("unnamed", _UNNAMED_TRAIL.sub("", chunks[0]), "", gender)
     return None
 
 
@@ -260,7 +312,7 @@ class SpeakerBook:
         "the ministry" or "it" can refer to them later."""
         for match in _ORG_NAME.finditer(text):
             name = _strip_determiner(match.group(0)).rstrip(".")
-            if not _is_org(name):
+            if not _is_org(name) or len(name.split()) < 2:  # "the Command": a reference
                 continue
             found = self._named(name)
             if found is None:
@@ -323,10 +375,12 @@ class SpeakerBook:
             )
         if mention.kind in ("person", "surname"):
             last = mention.name.split()[-1]
-            return self._latest(lambda e: e.kind == "person" and e.surname == last)
+            return self._latest(lambda e: e.kind == "person" and e.surname.lower() == last.lower())
         if mention.kind == "reference":
             head = mention.name.split()[-1]
             heads = _SPOKES if head in _SPOKES else {head}
+            if head in _DOCUMENTS:
+                return self._latest(lambda e: e.kind == "org") or self._latest(lambda e: True)
             if head in ORG_HEADS:
                 found = self._latest(lambda e: e.kind == "org" and head in e.words())
                 if found is not None:

@@ -13,7 +13,8 @@ Rules (the gold format they target: data/articles-v1/ANNOTATION.md):
 * direct: a quote that opens a sentence, follows a colon ("X said: "..."), follows a comma
   after an attribution or a first quote ("A," she said, "b."), or follows a chanting verb
   ("protesters chanted "..."") and starts like a sentence, attributed by the words after it
-  (", said X", ", X said", " she asked") or before it ("X told reporters:"). A quote that
+  (", said X", ", X said", " she asked") or before it ("X told reporters:", "More from X:").
+  A quote after "chanted "A" and" is chanted too. A quote that
   stands alone as a sentence right after another statement (same or previous paragraph) is
   that speaker's. Span: inside the marks, trailing ",.;:" and spaces removed.
 * partial / indirect: "X said (that) CLAUSE", with told/warned + object ("told reporters"),
@@ -21,17 +22,30 @@ Rules (the gold format they target: data/articles-v1/ANNOTATION.md):
   claimed, insisted, added, argued, stressed, maintained, alleged, asserted, contended and,
   with "that" only, denied, confirmed, noted, admitted, acknowledged, announced, explained,
   predicted, promised; "according to X, CLAUSE", "CLAUSE, according to X", "CLAUSE, X said",
-  "CLAUSE, said X, a nurse" and "..., saying (that) CLAUSE" (the sentence's subject speaks).
-  Span: the clause without "that" and without the final period; partial when the clause
-  holds a quote, indirect otherwise.
+  "CLAUSE, said X, a nurse", "CLAUSE, X told the Courier", "..., saying (that) CLAUSE" (the
+  sentence's subject speaks), "..., with X saying (that) CLAUSE", passives ("it was reported
+  by X that", "were told by X that") and "according to figures released by X". A verb that
+  needs "that" also takes a clause without it when a determiner or pronoun and an auxiliary
+  follow ("vowed the rioters would face ..."); "said in a statement it ..." skips the
+  adverbial. "said A and that B" gives two statements; ", adding (that) CLAUSE" adds a second
+  statement of the same speaker (after a direct quote too), and "..., according to X, which
+  said CLAUSE" one of X. A person named at the start of a reported clause is remembered for
+  later surname references. Span: the clause without "that" and without the final period;
+  partial when the clause holds a quote, indirect otherwise.
+* Openers skipped before a subject: datelines ("NURABAD, 8 January (TNNA) --", "CITY,
+  Country, Oct 6 (AGENCY) -"), timestamps, adverbial chunks ("On Tuesday, ") and participle
+  chunks ("Addressing the House, "), but never a chunk with an auxiliary ("At least nine
+  people were hurt, ..." is the reported clause). A subject never holds an auxiliary before
+  its first comma.
 * Not extracted: quotes inside narration without a speech verb (scare quotes), headlines,
   "X accused Y of ...", questions and sentences without an attribution.
 * Speakers: see attribution.py (names at their fullest, pronouns, surnames, "the ministry").
 
-Known limits: one reported clause per sentence (the first speech verb whose subject is a
-noun phrase); reported speech inside a sentence that also has a direct quote is skipped;
-passive attributions ("it was announced that") have no speaker and are skipped; a quote
-whose attribution sits in the next sentence only ("'...' That was how X put it") is missed;
+Known limits: one reported clause per sentence besides the "and that" / "adding" / "which
+said" ones (the first speech verb whose subject is a noun phrase); reported speech inside a
+sentence that also has a direct quote is skipped; passives without "by X" ("it was announced
+that") have no speaker and are skipped; a quote whose attribution sits in the next sentence
+only ("'...' The remark came from X") goes to the previous speaker or is missed;
 nested double quotes inside double quotes are not supported; British single-quote
 articles (‘...’ as the outer quote) are not read as quotes.
 """
@@ -111,7 +125,9 @@ _CLAUSE_START = set(
     "all some most many police people nobody none nothing one two three any each".split()
 )
 _BAD_CLAUSE_START = re.compile(
-    r"^(?:to|of|about|for|with|nothing|so|yes|no|goodbye|hello|it\s+was|,)\b", re.I
+    r"^(?:to|of|about(?!\s+\d)|for|with|nothing|so|yes|no(?=\W*$|\s*[,.;])|goodbye|hello|"
+    r"it\s+was|,)\b",
+    re.I,
 )
 _INTRO_WORDS = set(
     "on in at after asked speaking later earlier meanwhile however yesterday last this but "
@@ -119,14 +135,41 @@ _INTRO_WORDS = set(
     "by from writing responding answering".split()
 )
 _DATELINE = re.compile(
-    r"\s*(?:[A-Z][A-Z .'-]{2,}(?:,\s*[A-Z][a-z]{2,}\.?\s+\d{1,2})?\s*(?:\([^)]*\))?\s*"
+    r"\s*(?:[A-Z][A-Z .'-]{2,}(?:,\s*[A-Z][a-z]+(?=,))?"
+    r"(?:,\s*(?:[A-Z][a-z]{2,}\.?\s+\d{1,2}|\d{1,2}\s+[A-Z][a-z]{2,}\.?))?\s*(?:\([^)]*\))?\s*"
     r"[-\u2014\u2013]+\s*|\d{1,2}[:.]\d{2}\s*(?:[ap]\.?m\.?)?\s*[-\u2014\u2013:]\s*)"
 )
 _ABBREVIATIONS = set(
     "mr mrs ms dr prof gen col capt lt sgt maj gov sen rep st jan feb mar apr jun jul aug sep "
     "sept oct nov dec no vs adm cmdr rev insp supt jr sr co corp inc ltd dept fig approx".split()
 )
+_AUXILIARY = re.compile(
+    r"\b(?:is|are|was|were|has|have|had|been|will|would|could|should|can|must|might|do|does|"
+    r"did)\b"
+)
 _CLAUSE_JOIN = re.compile(r",\s+(?:and|but|while|as|although|though|because|so|yet)\s+")
+_MEDIUM = re.compile(
+    r"\s*(?:in|on|during|at)\s+(?:a|an|the|his|her|its|their)\s+(?:[\w-]+\s+){0,2}?"
+    r"(?:statement|interview|address|post|speech|letter|briefing|broadcast|message)\s+"
+)
+_MORE_FROM = re.compile(r"(?:^|\s)(?:[Mm]ore|[Ff]urther|[Aa]nd)?\s*[Ff]rom\s+([^,:;]{2,60}):$")
+_ADDING = re.compile(r",\s+adding\s+(?:that\s+)?")
+_WHICH_SAID = re.compile(
+    rf",\s+(?:which|who)\s+{_AUX}(said|told\s+\w+|warned|added|claimed|insisted|stressed)\s+"
+    r"(?:that\s+)?"
+)
+_AND_THAT = re.compile(r",?\s+(?:and|but)\s+that\s+")
+_PASSIVE = re.compile(
+    r"\b(?:was|were|has\s+been|had\s+been|have\s+been|is|are)\s+"
+    r"(told|informed|reported|announced|stated|claimed|said|assured|warned)\s+"
+    r"by\s+([^,;:]{2,80}?)\s+that\s+"
+)
+_WITH_SAYING = re.compile(r"\bwith\s+([^,;:]{2,60}?)\s+saying\s+(?:that\s+)?")
+# "according to figures released by X": X is the source
+_SOURCE = (
+    r"(?:(?:figures|data|estimates|a\s+statement|a\s+report|a\s+count)\s+"
+    r"(?:released\s+|published\s+|issued\s+|compiled\s+)?(?:by|from)\s+)?"
+)
 _PARAGRAPH = re.compile(r"\n[ \t]*\n")
 _SENTENCE_END = re.compile(r"[.!?][\"\u201d\u2019')]*\s+(?=[A-Z\"\u201c\u2018'(\d])")
 _OPENERS = '\u201c\u201e"'
@@ -237,8 +280,13 @@ def _strip_intro(m: str, start: int, end: int) -> int:
         comma = m.find(", ", start, end)
         if comma < 0:
             return start
-        first = m[start:comma].split()
-        if not first or first[0].lower() not in _INTRO_WORDS:
+        chunk = m[start:comma]
+        first = chunk.split()
+        if not first or _AUXILIARY.search(chunk):
+            return start
+        opener = first[0].lower()
+        participle = first[0][:1].isupper() and opener.endswith("ing") and opener != "according"
+        if opener not in _INTRO_WORDS and not participle:
             return start
         start = comma + 2
 
@@ -272,6 +320,17 @@ def _object_end(rest: str) -> int | None:
     return taken
 
 
+def _looks_like_clause(rest: str) -> bool:
+    """True when words after a verb open a clause without "that" ("vowed the rioters would
+    face ..."): a determiner or pronoun, then an auxiliary within six words."""
+    words = rest.split()
+    return (
+        bool(words)
+        and words[0].lower() in _CLAUSE_START
+        and bool(_AUXILIARY.search(" ".join(words[1:7])))
+    )
+
+
 def _leading_np(m: str, start: int, end: int) -> str:
     """The noun phrase that opens a sentence: the words before the first verb-like word."""
     start = _strip_intro(m, start, end)
@@ -289,7 +348,9 @@ def _leading_np(m: str, start: int, end: int) -> str:
         ):
             return " ".join(words)
         words.append(word)
-        if word.endswith((",", ";", ":")) or len(words) > 8:
+        if word.endswith((";", ":")) or len(words) > 16:
+            return ""
+        if word.endswith(",") and len(words) > 14:
             return ""
     return ""
 
@@ -302,6 +363,7 @@ class _Extractor:
         self.book = SpeakerBook()
         self.found: list[_Found] = []
         self.last: tuple[Entity, int] | None = None  # the latest speaker and its paragraph
+        self._chanted = False  # the quote being read follows a chanting verb
 
     def paragraph(self, pos: int) -> int:
         return len(_PARAGRAPH.findall(self.text, 0, pos))
@@ -316,8 +378,20 @@ class _Extractor:
     def run(self) -> list[Statement]:
         for start, end in _sentences(self.masked):
             self.book.note_organisations(self.masked[start:end], start)
-            quotes = [q for q in self.quotes if start <= q.open < end]
-            if not self.direct(start, end, quotes) and not self.reported(start, end, quotes):
+            body_end, tail = self._tail_clause(start, end)
+            quotes = [q for q in self.quotes if start <= q.open < body_end]
+            before = len(self.found)
+            spoke = self.direct(start, body_end, quotes) or self.reported(start, body_end, quotes)
+            if tail is not None:
+                c_start, entity, cue = tail
+                if entity is None and len(self.found) > before:
+                    entity = self.found[-1].entity  # ", adding that ...": the same speaker
+                if entity is not None:
+                    self.clause(c_start, end, entity, cue)
+                    spoke = True
+                elif not spoke:
+                    spoke = self.reported(start, end, quotes)
+            if not spoke:
                 np = _leading_np(self.masked, start, end)
                 if np:
                     self.book.resolve(np, start, note_only=True)
@@ -334,6 +408,47 @@ class _Extractor:
             for f in sorted(self.found, key=lambda f: f.start)
         ]
 
+    def _tail_clause(self, start: int, end: int) -> tuple[int, tuple | None]:
+        """A second reported clause that closes the sentence: ", adding (that) CLAUSE" (the
+        speaker of what comes before) or ", which said (that) CLAUSE" after a speaker ("...,
+        according to the ministry, which said ..."). Returns where the sentence's body ends
+        and (clause start, speaker or None, cue), or (end, None)."""
+        m = self.masked
+        adding = _ADDING.search(m, start, end)
+        if adding:
+            return adding.start(), (adding.end(), None, "adding")
+        which = _WHICH_SAID.search(m, start, end)
+        if which:
+            comma = m.rfind(",", start, which.start())
+            np = re.sub(r"^\s*(?:according to|by)\s+", "", m[comma + 1 : which.start()])
+            entity = self.book.resolve(np, which.start()) if comma >= start else None
+            if entity is not None:
+                return which.start(), (which.end(), entity, which.group(1))
+        return end, None
+
+    def clause(
+        self, c_start: int, c_end: int, entity: Entity, cue: str, *, after_verb: bool = True
+    ) -> bool:
+        """Add the reported clause ``c_start:c_end`` (partial when it holds a quote), split at
+        "and that" / "but that" into one statement each ("said A and that B")."""
+        m = self.masked
+        c_start, c_end = _span(self.text, c_start, c_end)
+        if c_end - c_start < 8 or (after_verb and _BAD_CLAUSE_START.match(m[c_start:c_end])):
+            return False
+        bounds = [c_start]
+        for join in _AND_THAT.finditer(m, c_start, c_end):
+            bounds += [join.start(), join.end()]
+        bounds.append(c_end)
+        for a, b in zip(bounds[::2], bounds[1::2]):
+            quoted = any(a <= q.open < b for q in self.quotes)
+            self.add(a, b, "partial" if quoted else "indirect", entity, cue)
+        # a person named at the clause's start ("President X accepted ..., his office said") is
+        # recorded for later surname references, ranked before the speaker for pronouns
+        np = _leading_np(m, c_start, c_end)
+        if np:
+            self.book.resolve(np, min(c_start, entity.last - 1), note_only=True)
+        return True
+
     # ----------------------------------------------------------------- direct quotes
     def _standalone(self, prev_end: int, q: _Quote, first: bool) -> bool:
         before = self.masked[prev_end : q.open].strip()
@@ -345,13 +460,23 @@ class _Extractor:
             return starts_upper or not first
         if re.search(rf"\b{CHANT_VERBS}$", before) and starts_upper:
             return True
-        return False
+        return before in ("and", "or") and not first and self._chanted
+
+    def _mark_chant(self, prev_end: int, q: _Quote) -> None:
+        """Remember whether quote ``q`` follows a chanting verb (for "chanted "A" and "B"")."""
+        before = self.masked[prev_end : q.open].strip()
+        if re.search(rf"\b{CHANT_VERBS}$", before):
+            self._chanted = True
+        elif before not in ("and", "or"):
+            self._chanted = False
 
     def direct(self, start: int, end: int, quotes: list[_Quote]) -> bool:
         m = self.masked
         standalone = []
         prev_end = _strip_intro(m, start, end)
+        self._chanted = False
         for i, q in enumerate(quotes):
+            self._mark_chant(prev_end, q)
             if self._standalone(prev_end, q, i == 0):
                 standalone.append((i, q))
             prev_end = q.close + 1
@@ -384,7 +509,7 @@ class _Extractor:
         seg = self.masked[pos:end]
         seg = re.sub(r"^[\s,.!?\u2014\u2013-]+", "", seg)
         seg = seg.strip().rstrip(".!?;,").rstrip()
-        if not seg or len(seg.split()) > 16:
+        if not seg or len(seg.split()) > 30:
             return None
         at = end - len(seg)
         match = _AFTER_VERB_FIRST.match(seg)
@@ -409,10 +534,17 @@ class _Extractor:
             entity = self._subject(start, verb.start())
             if entity is not None:
                 return entity, verb.group(1)
+        more = _MORE_FROM.search(seg)
+        if more:
+            entity = self.book.resolve(more.group(1), start)
+            if entity is not None:
+                return entity, ""
         chant = re.search(rf"\b{CHANT_VERBS}$", seg)
         if seg.endswith((":", ",")) or chant:
             np = _leading_np(m, start, pos)
             entity = self.book.resolve(np, start) if np else None
+            if entity is None and chant:  # "The traders, many carrying bags, chanted"
+                entity = self._subject(start, start + chant.start())
             if entity is not None:
                 return entity, chant.group(0) if chant else ""
         return None
@@ -428,32 +560,39 @@ class _Extractor:
             prefix = prefix[joined[-1].end() :]
         if not prefix or any(c in prefix for c in _OPENERS + "\u201d") or len(prefix) > 160:
             return None
+        if _AUXILIARY.search(prefix.split(",")[0]):  # "X had been detained, Y said"
+            return None
         return self.book.resolve(prefix, start)
 
     # ----------------------------------------------------------------- reported speech
     def reported(self, start: int, end: int, quotes: list[_Quote]) -> bool:
         m = self.masked
         start = _strip_intro(m, start, end)
-        for rule in (self._according, self._report_verb, self._trailing, self._saying):
+        rules = (self._according, self._passive, self._report_verb, self._trailing, self._saying)
+        for rule in rules:
             hit = rule(start, end)
-            if hit is not None:
-                c_start, c_end, entity, cue = hit
-                c_start, c_end = _span(self.text, c_start, c_end)
-                if c_end - c_start < 8 or _BAD_CLAUSE_START.match(m[c_start:c_end]):
-                    continue
-                quoted = any(c_start <= q.open < c_end for q in quotes)
-                self.add(c_start, c_end, "partial" if quoted else "indirect", entity, cue)
+            if hit is not None and self.clause(*hit, after_verb=hit[0] != start):
                 return True
         return False
 
+    def _passive(self, start: int, end: int):
+        """ "It was reported by X that ...", "Reporters were told by X that ..."."""
+        match = _PASSIVE.search(self.masked, start, end)
+        if not match:
+            return None
+        entity = self.book.resolve(match.group(2), match.start(2))
+        if entity is None:
+            return None
+        return match.end(), end, entity, match.group(1)
+
     def _according(self, start: int, end: int):
         m = self.masked
-        lead = re.compile(r"[Aa]ccording to ([^,]+),\s+").match(m, start, end)
+        lead = re.compile(rf"[Aa]ccording to {_SOURCE}([^,]+),\s+").match(m, start, end)
         if lead:
             entity = self.book.resolve(lead.group(1), start)
             if entity is not None:
                 return lead.end(), end, entity, "according to"
-        trail = re.compile(r",\s+according to ([^,]+?)[.!?]?\s*$").search(m, start, end)
+        trail = re.compile(rf",\s+according to {_SOURCE}([^,]+?)[.!?]?\s*$").search(m, start, end)
         if trail:
             entity = self.book.resolve(trail.group(1), trail.start())
             if entity is not None:
@@ -488,7 +627,11 @@ class _Extractor:
             that = _THAT_AFTER_ADVERBIAL.match(rest)
         if that:
             return pos + that.end()
-        if verb in NEEDS_THAT:
+        medium = _MEDIUM.match(rest)
+        if medium:  # "said in a statement it ...": the clause starts after the adverbial
+            pos += medium.end()
+            rest = m[pos:end]
+        if verb in NEEDS_THAT and not _looks_like_clause(rest):
             return None
         time = _TIME.match(rest)
         if time:
@@ -511,7 +654,10 @@ class _Extractor:
                 entity = self.book.resolve(verb_first.group(2), at)
                 if entity is not None:
                     return start, at, entity, verb_first.group(1)
-            subject = re.match(rf"^(.+?)\s+{_AUX}({REPORT_VERBS})(\s+{_ADVERBIAL}.*)?$", tail)
+            subject = re.match(
+                rf"^(.+?)\s+{_AUX}({REPORT_VERBS})(\s+{_ADVERBIAL}.*|\s+(?<=told\s)\S+(?:\s+\S+){{0,3}})?$",
+                tail,
+            )
             if subject and len(subject.group(1).split()) <= 8:
                 entity = self.book.resolve(subject.group(1), at)
                 if entity is not None:
@@ -520,7 +666,12 @@ class _Extractor:
 
     def _saying(self, start: int, end: int):
         m = self.masked
-        match = re.compile(r",\s+saying\s+(?:that\s+)?").search(m, start, end)
+        with_np = _WITH_SAYING.search(m, start, end)
+        if with_np:
+            entity = self.book.resolve(with_np.group(1), with_np.start(1))
+            if entity is not None:
+                return with_np.end(), end, entity, "saying"
+        match = re.compile(r",\s+(?:saying|adding)\s+(?:that\s+)?").search(m, start, end)
         if not match:
             return None
         np = _leading_np(m, start, match.start())
