@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import json
 import logging
 import math
@@ -30,9 +29,8 @@ from sklearn.metrics import average_precision_score, precision_recall_curve
 from .calibration import expected_calibration_error
 from .classifier import FrameClassifier
 from .corpus import CorpusSource
-from .errors import FramescopeError
 from .evaluation import BASELINE, SYSTEM, baseline_for, evaluation_inputs
-from .fsutil import replacing_directory
+from .fsutil import check_replaceable, png_bytes, replacing_directory
 from .metrics import Scores, multilabel_scores
 from .thresholds import apply_thresholds
 from .training import label_matrix
@@ -461,27 +459,6 @@ FIGURES: dict[str, tuple[Callable[[ReportData], Figure], str]] = {
 
 
 # ------------------------------------------------------------------------- writing
-def _png(fig: Figure) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110, metadata={"Software": None})
-    return buffer.getvalue()
-
-
-def _check_replaceable(out_dir: Path) -> None:
-    """The report folder is replaced whole: refuse a folder that holds anything else."""
-    if not out_dir.exists():
-        return
-    if not out_dir.is_dir():
-        raise FramescopeError(f"{out_dir} is a file, not a folder for the report")
-    ours = {HTML_FILE, JSON_FILE, ERRORS_FILE, *FIGURES}
-    others = sorted(p.name for p in out_dir.iterdir() if p.name not in ours)
-    if others:
-        raise FramescopeError(
-            f"{out_dir} holds files that are not part of a report ({', '.join(others[:3])}"
-            f"{', ...' if len(others) > 3 else ''}); write the report to a new or empty folder"
-        )
-
-
 def write_report(data: ReportData, out_dir: str | Path, name: str | None = None) -> Path:
     """Write ``out_dir`` with report.html (one self-contained file, figures embedded, no
     scripts or external links), each figure as PNG, report.json (``report_numbers``) and
@@ -489,7 +466,7 @@ def write_report(data: ReportData, out_dir: str | Path, name: str | None = None)
     folder is built beside ``out_dir`` and takes its place when complete; an existing
     ``out_dir`` must be empty or an earlier report. Returns the HTML path."""
     out_dir = Path(out_dir)
-    _check_replaceable(out_dir)
+    check_replaceable(out_dir, {HTML_FILE, JSON_FILE, ERRORS_FILE, *FIGURES}, "report")
     title = name or data.model_name
     numbers = report_numbers(data)
     errors = worst_errors(data)
@@ -497,7 +474,7 @@ def write_report(data: ReportData, out_dir: str | Path, name: str | None = None)
         images = {}
         for filename, (make, _) in FIGURES.items():
             log.info("drawing %s", filename)
-            images[filename] = _png(make(data))
+            images[filename] = png_bytes(make(data))
             (staging / filename).write_bytes(images[filename])
         (staging / JSON_FILE).write_text(
             json.dumps(numbers, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"

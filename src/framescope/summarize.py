@@ -15,7 +15,6 @@ the number of statements (1,000 resamples of 10^5 statements take milliseconds).
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 from pathlib import Path
@@ -26,8 +25,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
-from .errors import InputFileError, OutputError, SettingsError
-from .fsutil import replacing_directory
+from .errors import InputFileError, SettingsError
+from .fsutil import check_replaceable, png_bytes, replacing_directory
 from .tables import read_chunks, suggest_column
 
 log = logging.getLogger(__name__)
@@ -432,26 +431,6 @@ def shares_markdown(shares: pd.DataFrame, source: str = "") -> str:
     return "\n".join(lines) + "\n"
 
 
-def _png(fig: Figure) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110, metadata={"Software": None})
-    return buffer.getvalue()
-
-
-def _check_output(out_dir: Path) -> None:
-    """The folder is replaced whole: it must be new, empty or an earlier summary."""
-    if not out_dir.exists():
-        return
-    if not out_dir.is_dir():
-        raise OutputError(f"{out_dir} is a file, not a folder for the summary")
-    others = sorted(p.name for p in out_dir.iterdir() if p.name not in FILES)
-    if others:
-        raise OutputError(
-            f"{out_dir} holds files that are not part of a summary ({', '.join(others[:3])}"
-            f"{', ...' if len(others) > 3 else ''}); write to a new or empty folder"
-        )
-
-
 def _read_meta(scored: Path) -> dict[str, Any]:
     """``<scored>.meta.json`` as written by ``framescope score``, or {} when absent."""
     path = Path(f"{scored}.meta.json")
@@ -504,7 +483,7 @@ def summarize(
     is built beside ``output_dir`` and takes its place when complete; an existing one must be
     empty or an earlier summary. Returns the folder."""
     scored, out_dir = Path(scored_path), Path(output_dir)
-    _check_output(out_dir)
+    check_replaceable(out_dir, FILES, "summary")
     frame, known = _read_table(scored, by)
     meta = _read_meta(scored)
     if isinstance(meta.get("labels"), list) and set(meta["labels"]) != set(known):
@@ -533,9 +512,9 @@ def summarize(
     with replacing_directory(out_dir) as staging:
         shares.to_csv(staging / SHARES_CSV, index=False)
         (staging / SHARES_MD).write_text(shares_markdown(shares, str(scored)), encoding="utf-8")
-        (staging / HEATMAP_PNG).write_bytes(_png(plot_share_heatmap(shares, max_groups)))
+        (staging / HEATMAP_PNG).write_bytes(png_bytes(plot_share_heatmap(shares, max_groups)))
         if dated:
-            (staging / OVER_TIME_PNG).write_bytes(_png(plot_shares_over_time(shares)))
+            (staging / OVER_TIME_PNG).write_bytes(png_bytes(plot_shares_over_time(shares)))
         (staging / SUMMARY_JSON).write_text(
             json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
