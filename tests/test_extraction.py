@@ -301,6 +301,152 @@ CASES = {
             ("the order was legal", "indirect", "Anton Lisk"),
         ],
     ),
+    # found on articles-v1 authors b and c (the development split since stop 14)
+    "colon-at-paragraph-end": (
+        "Speaking to reporters, Interior Minister Omar Tellis said:\n\n"
+        "\u201cThe curfew stays.\n\n\u201cWe will review it on Monday.\u201d\n\nShops were shut.",
+        [("The curfew stays.\n\n\u201cWe will review it on Monday", "direct", "Omar Tellis")],
+    ),
+    "asked-whether-opener": (
+        "Dara Voss, the mayor, spoke briefly. Asked whether the vote would be delayed, she said: "
+        '"That is for the council."',
+        [("That is for the council", "direct", "Dara Voss")],
+    ),
+    "colourful-quote-verb": (
+        'Union leader Petra Lund addressed the march. "They cannot arrest a whole nation!" she '
+        "roared.",
+        [("They cannot arrest a whole nation!", "direct", "Petra Lund")],
+    ),
+    "timestamp-without-dash": (
+        '09:40 "Order has been restored," Port Mahim police said in a statement.',
+        [("Order has been restored", "direct", "Port Mahim police")],
+    ),
+    "conjunction-before-named-subject": (
+        "And cafe owner Tiago Ferreira, 44, whose terrace was full, said business had been good.",
+        [("business had been good", "indirect", "Tiago Ferreira")],
+    ),
+    "time-opener-without-comma": (
+        'Last night a government source told the Flash: "The minister will not budge."',
+        [("The minister will not budge", "direct", "a government source")],
+    ),
+    "chant-after-long-opener": (
+        "In Sidi Marzouk, a town of 40,000 people, demonstrators blocked the road and chanted "
+        '"Bread, freedom, dignity."',
+        [("Bread, freedom, dignity", "direct", "demonstrators")],
+    ),
+    "chant-group-right-before-verb": (
+        "Riot police charged the crowd as protesters chanted \u201cCount again!\u201d",
+        [("Count again!", "direct", "protesters")],
+    ),
+    "person-introduced-in-narration": (
+        "Leading the march was great-grandmother Maria do Ceu Pires, who banged a pan.\n\n"
+        '"I worked from the age of 13," she fumed.',
+        [("I worked from the age of 13", "direct", "Maria do Ceu Pires")],
+    ),
+    "unnamed-named-in-next-sentence": (
+        '"My pension is 740 euros," said a man holding a sign. He gave his name as Alvaro '
+        'Goncalves, a retired tram driver. "Tell me what I did wrong," he said.',
+        [
+            ("My pension is 740 euros", "direct", "Alvaro Goncalves"),
+            ("Tell me what I did wrong", "direct", "Alvaro Goncalves"),
+        ],
+    ),
+    "she-was-name": (
+        '"We asked for a recount," said a woman at the square. She was Irena Vask, an '
+        "organiser with the Civic Forum.",
+        [("We asked for a recount", "direct", "Irena Vask")],
+    ),
+    "same-surname-different-person": (
+        '"I was just filming," said Chloe Hartley, a student. Her mother, Joanne Hartley, '
+        'said: "I want her home." "I am not going anywhere," Chloe Hartley said.',
+        [
+            ("I was just filming", "direct", "Chloe Hartley"),
+            ("I want her home", "direct", "Joanne Hartley"),
+            ("I am not going anywhere", "direct", "Chloe Hartley"),
+        ],
+    ),
+    "the-group-is-the-organisation": (
+        "According to the Jakarta Legal Aid Collective, 312 people were detained. "
+        '"Some are 16 years old," the group said.',
+        [
+            ("312 people were detained", "indirect", "Jakarta Legal Aid Collective"),
+            ("Some are 16 years old", "direct", "Jakarta Legal Aid Collective"),
+        ],
+    ),
+    "passive-with-apposition": (
+        "Residents were told by the regional governor, Faouzi Hammami, that the curfew would "
+        'remain. "The citizens have shown maturity," the governor said.',
+        [
+            ("the curfew would remain", "indirect", "Faouzi Hammami"),
+            ("The citizens have shown maturity", "direct", "Faouzi Hammami"),
+        ],
+    ),
+    "told-an-audience-that": (
+        "Deputy Speaker Ratna Siregar told a brief plenary session that the bill would return "
+        "to committee.",
+        [("the bill would return to committee", "indirect", "Ratna Siregar")],
+    ),
+    "dateline-with-colon": (
+        "RANIPUR, November 12 (VNNS): Services ran normally despite the strike, the Home "
+        "Ministry said.",
+        [("Services ran normally despite the strike", "indirect", "Home Ministry")],
+    ),
+    "according-to-role-then-name": (
+        "According to the headteacher of Tarnow Primary School, Alena Drobna, the buses were "
+        "allowed through.",
+        [("the buses were allowed through", "indirect", "Alena Drobna")],
+    ),
+    "posted-on-x-ends-a-sentence": (
+        '"Order is restored," Port Mahim police said in a statement posted on X. The statement '
+        "said six officers had been injured.",
+        [
+            ("Order is restored", "direct", "Port Mahim police"),
+            ("six officers had been injured", "indirect", "Port Mahim police"),
+        ],
+    ),
+    "journalist-comment-not-in-span": (
+        "The All-Vardesh Trade Union Congress claims 200 million workers have stopped work, a "
+        "figure that cannot be independently verified.",
+        [("200 million workers have stopped work", "indirect", "All-Vardesh Trade Union Congress")],
+    ),
+    "two-verbs-one-speaker": (
+        "Labour Minister Joana Reis spoke on television. In a TV interview she claimed the "
+        "changes were \u201cthe only responsible choice\u201d and insisted pensions would be "
+        "safe.",
+        [
+            ("the changes were \u201cthe only responsible choice\u201d", "partial", "Joana Reis"),
+            ("pensions would be safe", "indirect", "Joana Reis"),
+        ],
+    ),
+    "subject-after-where": (
+        "Coverage continues in Upper Sarvel, where the regional authorities say 71 percent of "
+        "voters backed the plan.",
+        [("71 percent of voters backed the plan", "indirect", "regional authorities")],
+    ),
+    "verbs-used-as-nouns-are-not-speech": (
+        "The returning officer, Peter Odhiambo, dismissed the claims. That last claim is "
+        "difficult to check. The reform, announced in the Union Budget in February, raised "
+        "prices. Karashan declared an emergency, and an alliance agreed to send troops.",
+        [],
+    ),
+    "head-of-state-reference": (
+        "President Temir Zhaksybek spoke on television. The Head of State said the attack had "
+        "been planned abroad.",
+        [("the attack had been planned abroad", "indirect", "Temir Zhaksybek")],
+    ),
+    "unnamed-keeps-at-place-drops-outside": (
+        '"Who will pay me?" asked a vegetable seller at Ol Kerin market. "Nobody," said a '
+        "teacher outside the city hall.",
+        [
+            ("Who will pay me?", "direct", "a vegetable seller at Ol Kerin market"),
+            ("Nobody", "direct", "a teacher"),
+        ],
+    ),
+    "bishop-is-a-title": (
+        "The head of the Inter-Faith Council, Bishop Samuel Kiprono, appealed for calm. "
+        '"Elections come and go," the bishop added.',
+        [("Elections come and go", "direct", "Samuel Kiprono")],
+    ),
     "sign-is-not-a-speaker": ('"Closed until Monday," a notice on the door said.', []),
 }
 

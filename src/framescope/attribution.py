@@ -22,14 +22,25 @@ references to them:
   mentioned last;
 * an organisation is named as written without a leading "the" ("Interior Ministry");
   a group ("protesters", "several residents") keeps its noun, without quantifiers; an
-  unnamed individual ("a 34-year-old teacher") is its own speaker, without trailing
-  relative clauses or places ("... who asked not to be named", "... outside the city hall")
-  but with "in" and a place name ("a 27-year-old engineer in Kyzylsai") or "from ...";
+  unnamed individual ("a 34-year-old teacher") is its own speaker (see below for what it
+  keeps);
+* two full names that share a surname but not a first name ("Chloe Hartley", "Joanne
+  Hartley") are two people; a surname alone is the latest of them;
+* "the group" / "the organisation" is the organisation or group mentioned last; "the head of
+  state" is the speaker described as president (or king, emir ...);
+* a person named in narration after a role noun ("great-grandmother Maria do Céu Pires") or
+  opening a sentence with an apposition ("Arief Nugroho, a former editor, remembers ...") is
+  recorded, so a later "she said" finds them; "He gave his name as X, a retired driver" and
+  "She was X, an organiser" name the unnamed speaker just quoted;
+* an unnamed individual keeps where they are or come from ("a vegetable seller at Ol Kerin
+  market") but not clauses, times or situations ("who asked ...", "outside the city hall",
+  "holding a sign");
 * signs, placards, notices, banners and headlines are not speakers.
 
-Known limits: no coreference beyond these rules (a person named only after an unnamed first
-mention stays two speakers; "his office" is not resolved to its owner); gender is not
-guessed from first names; a name is at most four capitalised words.
+Known limits: no coreference beyond these rules (an unnamed first mention named later in
+another way, "A spokesman ... The spokesman, Jonas Veldt, added", stays two speakers; "his
+office" is not resolved to its owner); gender is not guessed from first names; a name is at
+most four capitalised words.
 """
 
 from __future__ import annotations
@@ -40,7 +51,7 @@ from dataclasses import dataclass, field
 TITLES = set(
     "mr mrs ms miss dr prof gen col capt lt sgt maj adm gov sen rep rev cmdr insp supt "
     "professor general colonel captain judge father sheikh sir dame lord lady president cllr "
-    "ch".split()
+    "ch bishop archbishop imam rabbi pastor reverend cardinal mufti".split()
 )
 ROLE_WORDS = (
     set(
@@ -62,7 +73,8 @@ ORG_HEADS = set(
     "organization cabinet parliament assembly movement alliance coalition league centre "
     "center foundation board bank hospital university firm network secretariat directorate "
     "command headquarters kremlin junta municipality prefecture mission fund regime barometer "
-    "statement".split()
+    "statement congress chamber forum confederation syndicate tribunal senate caucus bloc "
+    "platform initiative society trust observatory monitor watch collective".split()
 )
 GROUP_NOUNS = set(
     "protesters protestors demonstrators residents strikers workers supporters observers "
@@ -73,7 +85,9 @@ GROUP_NOUNS = set(
     "rioters youths mourners pensioners relatives victims survivors refugees passengers "
     "employees staff unions investors sources authorities police prosecutors mps ministers "
     "deputies delegates campaigners petitioners participants cops embassies governments "
-    "ministries agencies".split()
+    "ministries agencies politicians agents journalists reporters lawyers commentators "
+    "vendors sellers shopkeepers owners medics paramedics firefighters guards engineers "
+    "researchers academics clerics commanders envoys monitors unionists sources".split()
 )
 QUANTIFIERS = re.compile(
     r"^(?:(?:several|some|many|few|a few|dozens|hundreds|thousands|tens of thousands|scores|"
@@ -86,16 +100,20 @@ _DETERMINER = re.compile(r"^(?:the|a|an|his|her|its|their|our)\s+", re.I)
 _LETTERS = r"[^\W\d_]"
 _NAME_TOKEN = re.compile(
     rf"^(?:[A-Z\u00c0-\u00de]{_LETTERS}*(?:['\u2019-]{_LETTERS}+)*\.?|[A-Z]\.|"
-    rf"(?:de|van|von|al|bin|da|di|le)|(?:al|el|ad|as|ash|bin|ibn|abu)-[A-Z]{_LETTERS}*)$"
+    rf"(?:de|van|von|al|bin|da|di|le|do|dos|das|du|del|der)|(?:al|el|ad|as|ash|bin|ibn|abu)-[A-Z]{_LETTERS}*)$"
 )
+_PARTICIPLES = r"told|speaking|standing|waiting|holding|carrying|wearing|waving|clutching|sitting"
 _TRAILING_PLACE = re.compile(
     r"\s+(?:who|which|whose|that|outside|inside|in|at|on|near|during|after|before|while|as|"
-    r"told|speaking|standing|waiting)\b.*$"
+    rf"{_PARTICIPLES})\b.*$"
 )
-# an unnamed individual keeps "in" + a place name: "a 27-year-old engineer in Kyzylsai"
+# an unnamed individual keeps where they are or come from ("a 27-year-old engineer in
+# Kyzylsai", "a vegetable seller at Ol Kerin market") but not clauses or times
 _UNNAMED_TRAIL = re.compile(
-    r"\s+(?:who|which|whose|that|outside|inside|in(?!\s+[A-Z])|at|on|near|during|"
-    r"after|before|while|as|told|speaking|standing|waiting)\b.*$"
+    r"\s+(?:who|which|whose|that|outside|inside|near|during|after|before|while|as|when|said|"
+    r"says|yesterday|today|"
+    r"(?:on|last|this|late|early)\s+(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|"
+    rf"Sunday|night|week|morning|afternoon|evening)|{_PARTICIPLES})\b.*$"
 )
 # references that stand for whoever issued them: "the statement said" -> the organisation
 _DOCUMENTS = {"statement", "communique", "communiqu\u00e9", "decree", "release", "report"}
@@ -113,10 +131,33 @@ _THINGS = set(
     "sign signs placard placards banner banners notice notices poster posters graffiti "
     "headline headlines leaflet leaflets billboard billboards slogan slogans".split()
 )
+# "the group said": any organisation, not only one with "group" in its name
+_GENERIC_ORGS = {"group", "organisation", "organization", "body", "collective", "charity", "ngo"}
+# references by office that do not share a word with the role: "the head of state said"
+_TITLE_REFERENCES = {
+    "head of state": {"president", "king", "queen", "emir", "sultan", "monarch"},
+    "head of government": {"prime", "premier", "chancellor"},
+}
 _ABBREV = {"mr", "mrs", "ms", "miss", "dr", "sir", "dame", "cllr"}
 _FEMALE = {"ms", "mrs", "miss", "spokeswoman", "chairwoman", "dame", "lady", "congresswoman"}
 _MALE = {"mr", "spokesman", "chairman", "sir", "lord", "father", "congressman"}
 _SPOKES = {"spokesman", "spokeswoman", "spokesperson"}
+
+
+_NAME_WORD = r"[A-Z\u00c0-\u00de][\w'\u2019-]+"
+_NAME_RUN = rf"{_NAME_WORD}(?:\s+(?:(?:do|da|de|dos|van|von|al|bin)\s+)?{_NAME_WORD}){{1,3}}"
+_ROLE_THEN_NAME = re.compile(rf"\b([a-z][a-z-]{{2,}})\s+({_NAME_RUN})")
+_NAME_THEN_ROLE = re.compile(rf"\s*{_NAME_RUN},\s+(?:a|an|the)\s+[^,;:]+(?=,)")
+_ROLE_ENDINGS = ("er", "or", "ist", "ian", "mother", "father", "man", "woman", "boss", "chief")
+_NOT_ROLES = set(
+    "after under over never whether either neither other another rather however together "
+    "for nor or per whether before later earlier border sector corner quarter "
+    "october november december september member".split()
+)
+_GAVE_NAME = re.compile(
+    rf"(?:\b(?:gave|gives|giving)\s+(?:his|her|their)\s+(?:full\s+)?name\s+(?:only\s+)?as|"
+    rf"^\s*(?:He|She)\s+(?:is|was))\s+({_NAME_RUN})(?:,\s+(?:a|an|the)\s+([^,.;]+))?"
+)
 
 
 @dataclass(frozen=True)
@@ -128,6 +169,7 @@ class Mention:
     name: str
     description: str = ""
     gender: str | None = None
+    also: str = ""  # a second description ("Senior Commissioner X, a police spokesman")
 
 
 @dataclass
@@ -139,13 +181,14 @@ class Entity:
     description: str = ""
     gender: str | None = None
     last: int = -1
+    also: str = ""  # other descriptions seen, for references ("the police spokesman")
 
     @property
     def surname(self) -> str:
         return self.name.split()[-1] if self.kind == "person" else ""
 
     def words(self) -> set[str]:
-        text = f"{self.name} {self.description}".lower()
+        text = f"{self.name} {self.description} {self.also}".lower()
         found = set(re.findall(r"[a-z]+", text))
         if found & _SPOKES:
             found |= _SPOKES
@@ -178,6 +221,8 @@ def _split_name(chunk: str) -> tuple[str, str] | None:
     start = end
     while start > 0 and _NAME_TOKEN.match(tokens[start - 1]):
         start -= 1
+    if 0 < start < end and tokens[start - 1].lower() in ("from", "in", "at", "near"):
+        return None  # "a law student from Bandung": a place, not a name
     run = tokens[start:end]
     cut = 0
     for i, tok in enumerate(run):
@@ -220,7 +265,8 @@ def _is_org(text: str) -> bool:
 
 
 def _is_group(text: str) -> bool:
-    words = re.findall(r"[A-Za-z]+", text.lower())
+    head = re.split(r"\s+(?:of|from)\s+", text.lower())[0]  # "organisers of the blockade"
+    words = re.findall(r"[A-Za-z]+", head)
     return bool(words) and words[-1] in GROUP_NOUNS and not text.lower().startswith(("a ", "an "))
 
 
@@ -266,10 +312,11 @@ def parse_mention(text: str) -> Mention | None:
             continue
         name, desc = split
         others = [_strip_determiner(c) for j, c in enumerate(candidates) if j != i]
+        also = " ".join([desc, *others])
         if others and (not desc or desc.rstrip(".").lower() in TITLES):
             desc = others[0]
         if len(name.split()) >= 2:
-            return Mention("person", name, desc, gender)
+            return Mention("person", name, desc, gender, also)
         if name.lower() in GROUP_NOUNS or name.lower() in ORG_HEADS:
             continue
         if i == 0 and len(name.split()) == 1:
@@ -320,6 +367,27 @@ class SpeakerBook:
                 self.entities.append(found)
             found.last = max(found.last, offset + match.start())
 
+    def note_people(self, text: str, offset: int) -> None:
+        """Record people introduced in narration by a role noun before their name ("led by
+        81-year-old great-grandmother Maria do Céu Pires"), so that a later "she" finds them."""
+        apposition = _NAME_THEN_ROLE.match(text)
+        if apposition:
+            self.resolve(apposition.group(0), offset + apposition.start(), note_only=True)
+        for match in _ROLE_THEN_NAME.finditer(text):
+            role = match.group(1).lower()
+            if role in _NOT_ROLES or not (role in ROLE_WORDS or role.endswith(_ROLE_ENDINGS)):
+                continue
+            self.resolve(match.group(0), offset + match.start(2), note_only=True)
+
+    def rename(self, entity: Entity, text: str) -> bool:
+        """Name an unnamed speaker from "He gave his name as X, a retired driver"."""
+        match = _GAVE_NAME.search(text)
+        if match is None or entity.kind != "unnamed":
+            return False
+        entity.kind, entity.name = "person", match.group(1)
+        entity.description = match.group(2) or entity.description
+        return True
+
     def _named(self, name: str) -> Entity | None:
         low = name.lower()
         return self._latest(lambda e: e.name.lower() == low)
@@ -345,6 +413,7 @@ class SpeakerBook:
             if kind == "pronoun":
                 return None
             entity = Entity(kind, mention.name, mention.description, mention.gender)
+            entity.also = mention.also
             self.entities.append(entity)
         else:
             if len(mention.name) > len(entity.name) and mention.kind == entity.kind == "person":
@@ -353,6 +422,7 @@ class SpeakerBook:
                 if len(mention.description) > len(entity.description):
                     entity.description = mention.description
             entity.gender = entity.gender or mention.gender
+            entity.also = f"{entity.also} {mention.also}".strip()
         entity.last = position
         return entity
 
@@ -374,11 +444,28 @@ class SpeakerBook:
                 lambda e: True
             )
         if mention.kind in ("person", "surname"):
-            last = mention.name.split()[-1]
-            return self._latest(lambda e: e.kind == "person" and e.surname.lower() == last.lower())
+            last = mention.name.split()[-1].lower()
+            full = mention.name.lower()
+
+            def same(e: Entity) -> bool:
+                if e.kind != "person" or e.surname.lower() != last:
+                    return False
+                # "Teresa Condori" is not "Wilfredo Condori"; "Condori" or "Ana Condori
+                # Quispe" may be either
+                name = e.name.lower()
+                return name == full or name.endswith(" " + full) or full.endswith(" " + name)
+
+            if mention.kind == "person":
+                return self._latest(same)
+            return self._latest(lambda e: e.kind == "person" and e.surname.lower() == last)
         if mention.kind == "reference":
             head = mention.name.split()[-1]
             heads = _SPOKES if head in _SPOKES else {head}
+            if mention.name in _TITLE_REFERENCES:  # "the Head of State": the president
+                heads = _TITLE_REFERENCES[mention.name]
+            if head in _GENERIC_ORGS:
+                found = self._latest(lambda e: e.kind in ("org", "group") and head in e.words())
+                return found or self._latest(lambda e: e.kind == "org")
             if head in _DOCUMENTS:
                 return self._latest(lambda e: e.kind == "org") or self._latest(lambda e: True)
             if head in ORG_HEADS:

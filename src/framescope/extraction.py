@@ -14,9 +14,12 @@ Rules (the gold format they target: data/articles-v1/ANNOTATION.md):
   after an attribution or a first quote ("A," she said, "b."), or follows a chanting verb
   ("protesters chanted "..."") and starts like a sentence, attributed by the words after it
   (", said X", ", X said", " she asked") or before it ("X told reporters:", "More from X:").
-  A quote after "chanted "A" and" is chanted too. A quote that
-  stands alone as a sentence right after another statement (same or previous paragraph) is
-  that speaker's. Span: inside the marks, trailing ",.;:" and spaces removed.
+  A quote after "chanted "A" and" is chanted too; a chant's speaker is the group noun just
+  before the verb ("as protesters chanted") or, failing a named subject, the last group noun
+  of the sentence. A quote that stands alone as a sentence right after another statement
+  (same or previous paragraph) is that speaker's, and so is a quote that opens the paragraph
+  after a sentence ending "X said:" (also over several paragraphs). Span: inside the marks,
+  trailing ",.;:" and spaces removed.
 * partial / indirect: "X said (that) CLAUSE", with told/warned + object ("told reporters"),
   adverbials before "that" ("said in a statement that"), the verbs said, told, warned,
   claimed, insisted, added, argued, stressed, maintained, alleged, asserted, contended and,
@@ -27,16 +30,24 @@ Rules (the gold format they target: data/articles-v1/ANNOTATION.md):
   by X that", "were told by X that") and "according to figures released by X". A verb that
   needs "that" also takes a clause without it when a determiner or pronoun and an auxiliary
   follow ("vowed the rioters would face ..."); "said in a statement it ..." skips the
-  adverbial. "said A and that B" gives two statements; ", adding (that) CLAUSE" adds a second
+  adverbial; "told a brief plenary session that" skips the audience. "said A and that B" and
+  "claimed A and insisted B" give two statements; ", adding (that) CLAUSE" adds a second
   statement of the same speaker (after a direct quote too), and "..., according to X, which
   said CLAUSE" one of X. A person named at the start of a reported clause is remembered for
-  later surname references. Span: the clause without "that" and without the final period;
-  partial when the clause holds a quote, indirect otherwise.
+  later surname references. Span: the clause without "that", without the final period and
+  without a journalist's comment after it (", a figure that cannot be verified"); partial
+  when the clause holds a quote, indirect otherwise.
+* Subjects: "..., where the authorities say", "In an interview she claimed" (the noun phrase
+  after the conjunction, the pronoun after the adverbial). A verb used as a noun is not
+  speech: "dismissed the claims", "That claim is ...", ", announced in the Budget," and
+  "agreed to send troops".
 * Openers skipped before a subject: datelines ("NURABAD, 8 January (TNNA) --", "CITY,
-  Country, Oct 6 (AGENCY) -"), timestamps, adverbial chunks ("On Tuesday, ") and participle
-  chunks ("Addressing the House, "), but never a chunk with an auxiliary ("At least nine
-  people were hurt, ..." is the reported clause). A subject never holds an auxiliary before
-  its first comma.
+  Country, Oct 6 (AGENCY) -", "RANIPUR, November 12 (VNNS):"), timestamps with or without a
+  dash ("09:40 "), "And"/"But", times without a comma ("Last night a source told ..."),
+  adverbial chunks ("On Tuesday, ") and participle chunks ("Addressing the House, "), but
+  never a chunk with an auxiliary ("At least nine people were hurt, ..." is the reported
+  clause) unless it opens with "Asked", "When", "If" and the like ("Asked whether the vote
+  would be delayed, he said"). A subject never holds an auxiliary before its first comma.
 * Not extracted: quotes inside narration without a speech verb (scare quotes), headlines,
   "X accused Y of ...", questions and sentences without an attribution.
 * Speakers: see attribution.py (names at their fullest, pronouns, surnames, "the ministry").
@@ -45,7 +56,8 @@ Known limits: one reported clause per sentence besides the "and that" / "adding"
 said" ones (the first speech verb whose subject is a noun phrase); reported speech inside a
 sentence that also has a direct quote is skipped; passives without "by X" ("it was announced
 that") have no speaker and are skipped; a quote whose attribution sits in the next sentence
-only ("'...' The remark came from X") goes to the previous speaker or is missed;
+only ("'...' The remark came from X") goes to the previous speaker or is missed, except
+"He gave his name as X" / "She was X, a nurse", which names the unnamed speaker before it;
 nested double quotes inside double quotes are not supported; British single-quote
 articles (‘...’ as the outer quote) are not read as quotes.
 """
@@ -55,7 +67,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .attribution import Entity, SpeakerBook
+from .attribution import GROUP_NOUNS, Entity, SpeakerBook
 
 __all__ = ["Statement", "extract_statements"]
 
@@ -91,12 +103,14 @@ NEEDS_THAT = set(
     "acknowledge acknowledges acknowledged announce announces announced explain explains "
     "explained predict predicts predicted promise promises promised suggest suggests "
     "suggested conceded concedes pledged vowed wrote writes recalled complained agreed "
-    "countered replied responded observed reported estimated believed believes".split()
+    "countered replied responded observed reported estimated believed believes declared".split()
 )
 QUOTE_VERBS = (
     REPORT_VERBS + "|asked|asks|chanted|chant|chanting|shouted|shouting|fumed|snapped|"
     "screamed|cried|sang|singing|yelled|exclaimed|continued|joked|sighed|tweeted|posted|"
-    "wrote|read|reads|urged|pleaded|demanded|recalled|went on|laughed|whispered"
+    "wrote|read|reads|urged|pleaded|demanded|recalled|went on|laughed|whispered|grinned|"
+    "smiled|roared|quipped|boasted|raged|blasted|thundered|beamed|scoffed|sneered|mused|"
+    "hit back|fired back|shot back|stormed|gushed|wept|sobbed|bellowed|chimed in|put it"
 )
 CHANT_VERBS = r"(?:chant(?:ed|ing|s)?|shout(?:ed|ing|s)?|sang|singing|sing|chanted|yelled|cried)"
 _AUX = (
@@ -111,13 +125,23 @@ _AFTER_SUBJECT_FIRST = re.compile(rf"^(.+?)\s+{_AUX}({QUOTE_VERBS})\b(.*)$", re.
 _ADVERBIAL = (
     r"(?:on|in|at|late|early|earlier|later|last|this|during|after|before|to|via|by|over|"
     r"from|yesterday|today|tonight|again|also|repeatedly|previously|publicly|privately|"
-    r"recently|once|in\s+a|in\s+an)\b"
+    r"recently|once|afterwards?|in\s+a|in\s+an)\b"
 )
 _THAT_AFTER_ADVERBIAL = re.compile(rf"^\s*(?:{_ADVERBIAL}[^,\"“”:;]{{0,70}}?\s)?that\s+")
+# "according to the headteacher, Alena Drobna, ...": a name in apposition
+_NAME_APPOSITION = r"[A-Z][\w'\u2019-]+(?:\s+[A-Z][\w'\u2019-]+){1,3}"
+_NOUN_BEFORE = re.compile(
+    r"(?:^|\s)(?:the|a|an|these|those|such|last|its|their|our|his|her)$", re.I
+)
+_THAT_AFTER_OBJECT = re.compile(r"^[^,;:\"\u201c\u201d]{0,70}?\sthat\s+")
 _TIME = re.compile(
     r"^\s*(?:(?:late |early )?(?:on |last |this )?(?:Monday|Tuesday|Wednesday|Thursday|Friday|"
     r"Saturday|Sunday|week|month|year|night|morning|afternoon|evening|weekend)|yesterday|"
     r"today|tonight|earlier|later|again|also|repeatedly|previously)\b,?\s+"
+)
+_LEADING_TIME = re.compile(
+    r"(?:Last|Late|Early|Earlier|Later)\s+(?:on\s+)?(?:Monday|Tuesday|Wednesday|Thursday|Friday|"
+    r"Saturday|Sunday|night|week|month|year|morning|afternoon|evening)\s+(?=[a-z])"
 )
 _OBJECT_VERBS = {"tell", "tells", "told", "warn", "warns", "warned"}
 _CLAUSE_START = set(
@@ -137,12 +161,14 @@ _INTRO_WORDS = set(
 _DATELINE = re.compile(
     r"\s*(?:[A-Z][A-Z .'-]{2,}(?:,\s*[A-Z][a-z]+(?=,))?"
     r"(?:,\s*(?:[A-Z][a-z]{2,}\.?\s+\d{1,2}|\d{1,2}\s+[A-Z][a-z]{2,}\.?))?\s*(?:\([^)]*\))?\s*"
-    r"[-\u2014\u2013]+\s*|\d{1,2}[:.]\d{2}\s*(?:[ap]\.?m\.?)?\s*[-\u2014\u2013:]\s*)"
+    r"[-\u2014\u2013:]+\s*|\d{1,2}[:.]\d{2}\s*(?:[ap]\.?m\.?)?\s*(?:[-\u2014\u2013:]\s*|\s+(?=[A-Z\"\u201c])))"
 )
 _ABBREVIATIONS = set(
     "mr mrs ms dr prof gen col capt lt sgt maj gov sen rep st jan feb mar apr jun jul aug sep "
     "sept oct nov dec no vs adm cmdr rev insp supt jr sr co corp inc ltd dept fig approx".split()
 )
+# openers whose chunk is skipped even with an auxiliary ("Asked whether X would ..., he said")
+_SUBORDINATORS = set("asked pressed when while if although though because unless".split())
 _AUXILIARY = re.compile(
     r"\b(?:is|are|was|were|has|have|had|been|will|would|could|should|can|must|might|do|does|"
     r"did)\b"
@@ -158,11 +184,20 @@ _WHICH_SAID = re.compile(
     rf",\s+(?:which|who)\s+{_AUX}(said|told\s+\w+|warned|added|claimed|insisted|stressed)\s+"
     r"(?:that\s+)?"
 )
+_COMMENT = re.compile(
+    r",\s+(?:a|an)\s+(?:claim|assertion|figure|number|estimate|allegation|charge|account|"
+    r"version|statement|accusation)\s+(?:that|which|for\s+which|not|yet|he|she|they|it|the)\b"
+)
+# "claimed A and insisted B": a second verb of the same speaker
+_AND_VERB = re.compile(
+    r",?\s+and\s+(?:also\s+)?(?:said|insisted|claimed|warned|added|stressed|argued|"
+    r"maintained|suggested|noted|promised|vowed)\s+(?:that\s+)?"
+)
 _AND_THAT = re.compile(r",?\s+(?:and|but)\s+that\s+")
 _PASSIVE = re.compile(
     r"\b(?:was|were|has\s+been|had\s+been|have\s+been|is|are)\s+"
     r"(told|informed|reported|announced|stated|claimed|said|assured|warned)\s+"
-    r"by\s+([^,;:]{2,80}?)\s+that\s+"
+    r"by\s+([^;:\"\u201c\u201d]{2,100}?),?\s+that\s+"
 )
 _WITH_SAYING = re.compile(r"\bwith\s+([^,;:]{2,60}?)\s+saying\s+(?:that\s+)?")
 # "according to figures released by X": X is the source
@@ -262,7 +297,12 @@ def _sentences(masked: str) -> list[tuple[int, int]]:
             word = re.search(r"([A-Za-z]+)\.?$", masked[start : end_match.start() + 1])
             if masked[end_match.start()] == "." and word:
                 w = word.group(1)
-                if w.lower() in _ABBREVIATIONS or (len(w) == 1 and w.isupper()):
+                initial = len(w) == 1 and w.isupper()
+                if initial and re.search(
+                    r"\b(?:on|via) X\.$", masked[start : end_match.start() + 1]
+                ):
+                    initial = False  # "posted on X." ends a sentence
+                if w.lower() in _ABBREVIATIONS or initial:
                     continue
             spans.append((start, end_match.end()))
             start = end_match.end()
@@ -277,14 +317,23 @@ def _strip_intro(m: str, start: int, end: int) -> int:
     if match:
         start = match.end()
     while True:
+        conjunction = re.match(r"(?:And|But|So|Yet)\s+(?=[^,\s])", m[start:end])
+        if conjunction:  # "And café owner X, 44, said": the conjunction only
+            start += conjunction.end()
+            continue
+        time = _LEADING_TIME.match(m, start, end)
+        if time:  # "Last night a government source told ...": no comma after the time
+            start = time.end()
         comma = m.find(", ", start, end)
         if comma < 0:
             return start
         chunk = m[start:comma]
         first = chunk.split()
-        if not first or _AUXILIARY.search(chunk):
+        if not first:
             return start
         opener = first[0].lower()
+        if _AUXILIARY.search(chunk) and opener not in _SUBORDINATORS:
+            return start
         participle = first[0][:1].isupper() and opener.endswith("ing") and opener != "according"
         if opener not in _INTRO_WORDS and not participle:
             return start
@@ -293,7 +342,8 @@ def _strip_intro(m: str, start: int, end: int) -> int:
 
 _VERBISH = set(
     "is are was were has have had will would can could spoke speaks went came took made gave "
-    "met began left led leads runs ran held holds stood sat got heads chairs arrived".split()
+    "met began left led leads runs ran held holds stood sat got heads chairs arrived put hit "
+    "shot".split()
 )
 
 
@@ -364,6 +414,9 @@ class _Extractor:
         self.found: list[_Found] = []
         self.last: tuple[Entity, int] | None = None  # the latest speaker and its paragraph
         self._chanted = False  # the quote being read follows a chanting verb
+        # a sentence that ends "X said:" with its quote in the next paragraph: (speaker, cue,
+        # paragraph)
+        self.colon: tuple[Entity, str, int] | None = None
 
     def paragraph(self, pos: int) -> int:
         return len(_PARAGRAPH.findall(self.text, 0, pos))
@@ -391,10 +444,21 @@ class _Extractor:
                     spoke = True
                 elif not spoke:
                     spoke = self.reported(start, end, quotes)
+            colon = self.colon
+            self.colon = None
+            if not spoke and not quotes and self.masked[start:end].rstrip().endswith(":"):
+                hit = self._before(start, self.masked.rindex(":", start, end) + 1)
+                if hit is not None:
+                    self.colon = (hit[0], hit[1], self.paragraph(start))
+                    continue
+            if colon is not None and any(f.entity is colon[0] for f in self.found[before:]):
+                self.colon = colon  # a quote over several paragraphs after "X said:"
             if not spoke:
                 np = _leading_np(self.masked, start, end)
                 if np:
                     self.book.resolve(np, start, note_only=True)
+                if not (self.last and self.book.rename(self.last[0], self.masked[start:end])):
+                    self.book.note_people(self.masked[start:end], start)
         return [
             Statement(
                 self.text[f.start : f.end],
@@ -433,11 +497,16 @@ class _Extractor:
         "and that" / "but that" into one statement each ("said A and that B")."""
         m = self.masked
         c_start, c_end = _span(self.text, c_start, c_end)
+        comment = _COMMENT.search(m, c_start, c_end)
+        if comment:
+            c_end = comment.start()
         if c_end - c_start < 8 or (after_verb and _BAD_CLAUSE_START.match(m[c_start:c_end])):
             return False
         bounds = [c_start]
-        for join in _AND_THAT.finditer(m, c_start, c_end):
-            bounds += [join.start(), join.end()]
+        joins = [*_AND_THAT.finditer(m, c_start, c_end), *_AND_VERB.finditer(m, c_start, c_end)]
+        for join in sorted(joins, key=lambda j: j.start()):
+            if join.start() > bounds[-1]:
+                bounds += [join.start(), join.end()]
         bounds.append(c_end)
         for a, b in zip(bounds[::2], bounds[1::2]):
             quoted = any(a <= q.open < b for q in self.quotes)
@@ -491,6 +560,8 @@ class _Extractor:
                 found[i] = hit
         for i, q in standalone:
             hit = found.get(i) or next(iter(found.values()), None)
+            if hit is None and self.colon and self.paragraph(q.open) - self.colon[2] <= 1:
+                hit = self.colon[:2]
             if hit is None and self._only_quotes(start, end, quotes) and self.last:
                 entity, para = self.last
                 if self.paragraph(q.open) - para <= 1:
@@ -518,7 +589,7 @@ class _Extractor:
             if entity is not None:
                 return entity, match.group(1)
         match = _AFTER_SUBJECT_FIRST.match(seg)
-        if match and len(match.group(1).split()) <= 10:
+        if match and len(match.group(1).split()) <= 16:
             entity = self.book.resolve(match.group(1), at)
             if entity is not None:
                 return entity, match.group(2)
@@ -540,17 +611,30 @@ class _Extractor:
             if entity is not None:
                 return entity, ""
         chant = re.search(rf"\b{CHANT_VERBS}$", seg)
+        if chant:  # "... as protesters chanted": the group right before the verb
+            near = [w for w in seg[: chant.start()].split()[-2:] if w.lower() in GROUP_NOUNS]
+            entity = self.book.resolve(near[-1], start) if near else None
+            if entity is not None:
+                return entity, chant.group(0)
         if seg.endswith((":", ",")) or chant:
             np = _leading_np(m, start, pos)
             entity = self.book.resolve(np, start) if np else None
             if entity is None and chant:  # "The traders, many carrying bags, chanted"
                 entity = self._subject(start, start + chant.start())
+            unnamed = entity is not None and entity.kind == "unnamed"
+            if (entity is None or unnamed) and chant:  # "..., demonstrators ... and chanted"
+                groups = [w for w in re.findall(r"[A-Za-z]+", seg) if w.lower() in GROUP_NOUNS]
+                if groups:
+                    entity = self.book.resolve(groups[-1], start)
             if entity is not None:
                 return entity, chant.group(0) if chant else ""
         return None
 
     def _subject(self, start: int, verb_start: int) -> Entity | None:
         prefix = self.masked[start:verb_start].strip()
+        after = self.masked[verb_start : verb_start + 40]
+        if _NOUN_BEFORE.search(prefix) or re.match(r"\w+\s+(?:is|was|are|were|has|had)\b", after):
+            return None  # "dismissed the claims", "That last claim is difficult to check"
         if re.search(r"\band$", prefix):  # "X called it "..." and said ...": X speaks
             np = _leading_np(self.masked, start, verb_start)
             return self.book.resolve(np, start) if np else None
@@ -562,7 +646,16 @@ class _Extractor:
             return None
         if _AUXILIARY.search(prefix.split(",")[0]):  # "X had been detained, Y said"
             return None
-        return self.book.resolve(prefix, start)
+        entity = self.book.resolve(prefix, start)
+        if entity is None:  # "..., where the authorities say", "In an interview she said"
+            tail = re.search(
+                r"(?:^|\s)(?:where|as|and|while|when|after|because)\s+([^,]+)$", prefix
+            )
+            pronoun = re.match(rf"^{_ADVERBIAL}[^,]*\s(he|she|they|it|we)$", prefix, re.I)
+            if tail or pronoun:
+                np = (tail or pronoun).group(1)
+                entity = self.book.resolve(np, start + prefix.rindex(np))
+        return entity
 
     # ----------------------------------------------------------------- reported speech
     def reported(self, start: int, end: int, quotes: list[_Quote]) -> bool:
@@ -587,7 +680,9 @@ class _Extractor:
 
     def _according(self, start: int, end: int):
         m = self.masked
-        lead = re.compile(rf"[Aa]ccording to {_SOURCE}([^,]+),\s+").match(m, start, end)
+        lead = re.compile(rf"[Aa]ccording to {_SOURCE}([^,]+,\s+{_NAME_APPOSITION}),\s+").match(
+            m, start, end
+        ) or re.compile(rf"[Aa]ccording to {_SOURCE}([^,]+),\s+").match(m, start, end)
         if lead:
             entity = self.book.resolve(lead.group(1), start)
             if entity is not None:
@@ -624,7 +719,8 @@ class _Extractor:
                 return None
             pos += taken
             rest = m[pos:end]
-            that = _THAT_AFTER_ADVERBIAL.match(rest)
+            # "told a brief plenary session that", "told a meeting at X on Thursday that"
+            that = _THAT_AFTER_ADVERBIAL.match(rest) or _THAT_AFTER_OBJECT.match(rest)
         if that:
             return pos + that.end()
         medium = _MEDIUM.match(rest)
@@ -650,7 +746,7 @@ class _Extractor:
             tail = body[comma:].lstrip(", ")
             at = start + comma
             verb_first = re.match(rf"^{_AUX}({REPORT_VERBS})\s+(.+)$", tail)
-            if verb_first:
+            if verb_first and verb_first.group(1) not in NEEDS_THAT:  # not ", announced in X"
                 entity = self.book.resolve(verb_first.group(2), at)
                 if entity is not None:
                     return start, at, entity, verb_first.group(1)
@@ -658,6 +754,11 @@ class _Extractor:
                 rf"^(.+?)\s+{_AUX}({REPORT_VERBS})(\s+{_ADVERBIAL}.*|\s+(?<=told\s)\S+(?:\s+\S+){{0,3}})?$",
                 tail,
             )
+            infinitive = subject and re.match(
+                r"\s+to\s+(?!the\b|a\b|an\b|reporters\b|journalists\b)[a-z]", subject.group(3) or ""
+            )  # ", and an alliance agreed to send troops": not speech
+            if subject and _NOUN_BEFORE.search(subject.group(1)) or infinitive:
+                subject = None  # ", Peter Odhiambo, dismissed the claims"
             if subject and len(subject.group(1).split()) <= 8:
                 entity = self.book.resolve(subject.group(1), at)
                 if entity is not None:
