@@ -31,7 +31,17 @@ references to them:
 * a person named in narration after a role noun ("great-grandmother Maria do Céu Pires") or
   opening a sentence with an apposition ("Arief Nugroho, a former editor, remembers ...") is
   recorded, so a later "she said" finds them; "He gave his name as X, a retired driver" and
-  "She was X, an organiser" name the unnamed speaker just quoted;
+  "She was X, an organiser" name the unnamed speaker just quoted, and "a retired miner who
+  gave his name only as Bogdan" is Bogdan; "Gary said" is the only person named Gary;
+* an unnamed individual is "a/an" + a person noun ("a source close to the Trade Ministry",
+  "a spokeswoman for SunWay Holidays"), not the organisation it names, unless an
+  apposition names them ("A spokesperson for the authority, Irene Salo");
+* "the company" / "the regulator" / "the operator" is the organisation mentioned last; "the
+  insider" is the source; "the general" is "Gen. X" (abbreviated titles are expanded);
+* a group keeps its numbers, quantifiers and places, as written ("two police officers at the
+  barrier", "ordinary Corvenians", "embassies of Halvenmark, Ostrelle and Sundvik"); a
+  determiner or quantifier that opens it is lower-cased ("Two officers" -> "two officers"),
+  other sentence-initial capitals are kept;
 * an unnamed individual keeps where they are or come from ("a vegetable seller at Ol Kerin
   market") but not clauses, times or situations ("who asked ...", "outside the city hall",
   "holding a sign");
@@ -51,7 +61,9 @@ from dataclasses import dataclass, field
 TITLES = set(
     "mr mrs ms miss dr prof gen col capt lt sgt maj adm gov sen rep rev cmdr insp supt "
     "professor general colonel captain judge father sheikh sir dame lord lady president cllr "
-    "ch bishop archbishop imam rabbi pastor reverend cardinal mufti".split()
+    "ch bishop archbishop imam rabbi pastor reverend cardinal mufti constable sergeant "
+    "lieutenant corporal brigadier marshal admiral major rector dean provost principal "
+    "headteacher headmaster headmistress ombudsman sheriff magistrate".split()
 )
 ROLE_WORDS = (
     set(
@@ -74,7 +86,8 @@ ORG_HEADS = set(
     "center foundation board bank hospital university firm network secretariat directorate "
     "command headquarters kremlin junta municipality prefecture mission fund regime barometer "
     "statement congress chamber forum confederation syndicate tribunal senate caucus bloc "
-    "platform initiative society trust observatory monitor watch collective".split()
+    "platform initiative society trust observatory monitor watch collective synod church "
+    "diocese".split()
 )
 GROUP_NOUNS = set(
     "protesters protestors demonstrators residents strikers workers supporters observers "
@@ -87,7 +100,9 @@ GROUP_NOUNS = set(
     "deputies delegates campaigners petitioners participants cops embassies governments "
     "ministries agencies politicians agents journalists reporters lawyers commentators "
     "vendors sellers shopkeepers owners medics paramedics firefighters guards engineers "
-    "researchers academics clerics commanders envoys monitors unionists sources".split()
+    "researchers academics clerics commanders envoys monitors unionists sources readers viewers "
+    "listeners users customers commuters landlords fishermen truckers dockers marchers groups "
+    "representatives investigators inspectors auditors".split()
 )
 QUANTIFIERS = re.compile(
     r"^(?:(?:several|some|many|few|a few|dozens|hundreds|thousands|tens of thousands|scores|"
@@ -95,6 +110,23 @@ QUANTIFIERS = re.compile(
     r"(?:\s+(?:hundred|thousand|dozen))?(?:\s+of)?(?:\s+the)?\s+)+",
     re.I,
 )
+# nouns for one person: "a source close to the ministry" is an unnamed individual, not the
+# ministry
+PERSON_NOUNS = set(
+    "man woman source official spokesman spokeswoman spokesperson diplomat witness resident "
+    "protester protestor demonstrator student teacher nurse doctor driver worker trader vendor "
+    "seller owner officer soldier farmer miner pensioner mother father activist lawyer "
+    "member aide adviser advisor insider employee engineer organiser organizer analyst "
+    "economist volunteer shopkeeper passenger journalist reporter priest deputy lawmaker "
+    "businessman businesswoman executive director manager commander worker youth girl boy "
+    "grandmother grandfather widow veteran guard".split()
+)
+_ABBREVIATED = {
+    "gen": "general", "col": "colonel", "capt": "captain", "lt": "lieutenant",
+    "sgt": "sergeant", "maj": "major", "adm": "admiral", "gov": "governor", "sen": "senator",
+    "rep": "representative", "insp": "inspector", "supt": "superintendent",
+    "prof": "professor", "rev": "reverend", "cllr": "councillor", "dr": "doctor",
+}  # fmt: skip
 PRONOUNS = {"he": "m", "she": "f", "they": "group", "it": "org", "we": "group", "i": "person"}
 _DETERMINER = re.compile(r"^(?:the|a|an|his|her|its|their|our)\s+", re.I)
 _LETTERS = r"[^\W\d_]"
@@ -132,12 +164,21 @@ _THINGS = set(
     "headline headlines leaflet leaflets billboard billboards slogan slogans".split()
 )
 # "the group said": any organisation, not only one with "group" in its name
-_GENERIC_ORGS = {"group", "organisation", "organization", "body", "collective", "charity", "ngo"}
+_GENERIC_ORGS = {
+    "group", "organisation", "organization", "body", "collective", "charity", "ngo", "company",
+    "firm", "utility", "operator", "regulator", "insurer", "broadcaster", "agency",
+}  # fmt: skip
 # references by office that do not share a word with the role: "the head of state said"
 _TITLE_REFERENCES = {
     "head of state": {"president", "king", "queen", "emir", "sultan", "monarch"},
     "head of government": {"prime", "premier", "chancellor"},
+    "insider": {"source", "insider", "official"},
 }
+_COMMON_FIRST = set(
+    "a an one two three four five six seven eight nine ten some several many most few other "
+    "all around about more hundreds thousands dozens scores tens riot local senior ordinary "
+    "angry young elderly foreign western".split()
+)
 _ABBREV = {"mr", "mrs", "ms", "miss", "dr", "sir", "dame", "cllr"}
 _FEMALE = {"ms", "mrs", "miss", "spokeswoman", "chairwoman", "dame", "lady", "congresswoman"}
 _MALE = {"mr", "spokesman", "chairman", "sir", "lord", "father", "congressman"}
@@ -156,7 +197,7 @@ _NOT_ROLES = set(
 )
 _GAVE_NAME = re.compile(
     rf"(?:\b(?:gave|gives|giving)\s+(?:his|her|their)\s+(?:full\s+)?name\s+(?:only\s+)?as|"
-    rf"^\s*(?:He|She)\s+(?:is|was))\s+({_NAME_RUN})(?:,\s+(?:a|an|the)\s+([^,.;]+))?"
+    rf"^\s*(?:He|She)\s+(?:is|was))\s+({_NAME_RUN}|{_NAME_WORD}(?=\s*[,.]|\s*$))(?:,\s+(?:a|an|the)\s+([^,.;]+))?"
 )
 
 
@@ -190,6 +231,7 @@ class Entity:
     def words(self) -> set[str]:
         text = f"{self.name} {self.description} {self.also}".lower()
         found = set(re.findall(r"[a-z]+", text))
+        found |= {_ABBREVIATED[w] for w in found if w in _ABBREVIATED}  # "Gen." -> general
         if found & _SPOKES:
             found |= _SPOKES
         return found
@@ -265,9 +307,20 @@ def _is_org(text: str) -> bool:
 
 
 def _is_group(text: str) -> bool:
-    head = re.split(r"\s+(?:of|from)\s+", text.lower())[0]  # "organisers of the blockade"
+    # "organisers of the blockade", "two officials familiar with the talks"
+    head = re.split(r"\s+(?:of|from|familiar|close|involved|with|in|at|on)\s+", text.lower())[0]
     words = re.findall(r"[A-Za-z]+", head)
-    return bool(words) and words[-1] in GROUP_NOUNS and not text.lower().startswith(("a ", "an "))
+    if not words or text.lower().startswith(("a ", "an ")):
+        return False
+    demonym = re.search(r"\b[A-Z][a-z]+(?:ians|ans)$", re.split(r"\s+(?:of|from)\s+", text)[0])
+    return words[-1] in GROUP_NOUNS or bool(demonym)  # "ordinary Corvenians"
+
+
+def _lower_first(phrase: str) -> str:
+    """A group or description written at a sentence start, lower-cased: "Two officers"."""
+    first = phrase.split()[0] if phrase.split() else ""
+    common = first.lower() in _COMMON_FIRST or first.lower() in GROUP_NOUNS
+    return phrase[:1].lower() + phrase[1:] if common or first[:1].isdigit() else phrase
 
 
 def parse_mention(text: str) -> Mention | None:
@@ -275,7 +328,13 @@ def parse_mention(text: str) -> Mention | None:
     text = _clean(text)
     if not text:
         return None
-    chunks = [_clean(c) for c in re.split(r",\s+", text)]
+    # a list of names is one phrase: "the embassies of Halvenmark, Ostrelle and Sundvik"
+    text = re.sub(r"\b([A-Z][\w'\u2019-]+), (?=[A-Z][\w'\u2019-]+ and [A-Z])", "\\1\x00 ", text)
+    gave = _GAVE_NAME.search(text)
+    if gave and re.match(r"(?:a|an)\s", text, re.I):  # "a miner who gave his name as Bogdan"
+        role = re.split(r"\s+who\b", text)[0]
+        return Mention("person", gave.group(1), _strip_determiner(role))
+    chunks = [_clean(c).replace("\x00", ",") for c in re.split(r",\s+", text)]
     chunks = [
         c
         for c in chunks
@@ -304,8 +363,17 @@ def parse_mention(text: str) -> Mention | None:
     gender = _gender(words + [w for c in rest for w in c.split()])
     # a name in the head ("union boss Petra Lund") or in an apposition ("Her manager, X Y")
     candidates = [head, *rest]
+    first_noun = re.match(
+        r"(?:a|an|one)\s+(?:[\w-]+\s+){0,3}?([a-z]+)(?:\s+(?:for|of|at|with|from|in|close)\b|$)",
+        head,
+        re.I,
+    )
+    named = any((_split_name(c) or ("", ""))[0].count(" ") for c in rest)
+    if first_noun and first_noun.group(1).lower() in PERSON_NOUNS and not named:
+        # "a source close to the ministry": one person, not the ministry
+        return Mention("unnamed", _lower_first(_UNNAMED_TRAIL.sub("", chunks[0])), "", gender)
     for i, chunk in enumerate(candidates):
-        if _is_org(chunk) and not _split_name_person(chunk):
+        if _is_org(chunk) and not _split_name_person(chunk) or i == 0 and _is_group(chunk):
             continue
         split = _split_name(chunk)
         if split is None:
@@ -328,16 +396,17 @@ def parse_mention(text: str) -> Mention | None:
     desc = _strip_determiner(rest[0]) if rest else ""
     if _is_org(head) and re.search(r"[A-Z]", bare) and len(bare.split()) > 1:
         return Mention("org", bare, desc)
+    if re.match(r"the\s+", head, re.I) and rest and re.fullmatch(r"[A-Z][\w'\u2019&-]+", rest[0]):
+        return Mention("org", rest[0], bare)  # "the state rail operator, CastelRail"
     if re.match(r"(?:the|this|that)\s+", head, re.I) and len(bare.split()) <= 3:
         return Mention("reference", bare.lower(), desc, gender)
-    if _is_group(head):
-        group = QUANTIFIERS.sub("", head)
-        group = _TRAILING_PLACE.sub("", group)
-        return Mention("group", _strip_determiner(group), desc)
+    if _is_group(head):  # as written, with numbers and places: "two officers in Orzan"
+        group = _UNNAMED_TRAIL.sub("", _strip_determiner(chunks[0]))
+        return Mention("group", _lower_first(group), desc)
     if _is_org(head):
         return Mention("org", bare, desc)
     if re.match(r"(?:a|an|one)\s+", head, re.I):
-        return Mention("unnamed", _UNNAMED_TRAIL.sub("", chunks[0]), "", gender)
+        return Mention("unnamed", _lower_first(_UNNAMED_TRAIL.sub("", chunks[0])), "", gender)
     return None
 
 
@@ -405,7 +474,10 @@ class SpeakerBook:
             return None
         entity = self._find(mention, note_only)
         if entity is None:
-            if note_only and mention.kind not in ("person", "group"):
+            person_noun = mention.kind == "unnamed" and bool(
+                set(mention.name.lower().split()) & PERSON_NOUNS
+            )
+            if note_only and mention.kind not in ("person", "group") and not person_noun:
                 return None
             kind = {"surname": "person", "reference": "unnamed"}.get(mention.kind, mention.kind)
             if mention.kind == "reference" and mention.name.split()[-1] in ORG_HEADS:
@@ -457,7 +529,14 @@ class SpeakerBook:
 
             if mention.kind == "person":
                 return self._latest(same)
-            return self._latest(lambda e: e.kind == "person" and e.surname.lower() == last)
+            found = self._latest(lambda e: e.kind == "person" and e.surname.lower() == last)
+            if found is None:  # "Gary said" after "Gary Pickford, a plumber, ...": a first name
+                firsts = [
+                    e for e in self.entities if e.kind == "person" and len(e.name.split()) > 1
+                ]
+                firsts = [e for e in firsts if e.name.split()[0].lower() == last]
+                found = firsts[0] if len(firsts) == 1 else None
+            return found
         if mention.kind == "reference":
             head = mention.name.split()[-1]
             heads = _SPOKES if head in _SPOKES else {head}

@@ -26,40 +26,52 @@ Rules (the gold format they target: data/articles-v1/ANNOTATION.md):
   with "that" only, denied, confirmed, noted, admitted, acknowledged, announced, explained,
   predicted, promised; "according to X, CLAUSE", "CLAUSE, according to X", "CLAUSE, X said",
   "CLAUSE, said X, a nurse", "CLAUSE, X told the Courier", "..., saying (that) CLAUSE" (the
-  sentence's subject speaks), "..., with X saying (that) CLAUSE", passives ("it was reported
-  by X that", "were told by X that") and "according to figures released by X". A verb that
+  sentence's subject speaks; also ", promising that", ", telling parliament that", "issued a
+  statement saying"), "..., with X saying (that) CLAUSE", passives ("it was reported by X
+  that", "were told by the regional governor, X, that", "by X last week that"), "according to
+  figures released by X", "according to X, which organised ...", and "CLAUSE, her lawyer, X,
+  said" (the apposition is not in the clause). A verb that
   needs "that" also takes a clause without it when a determiner or pronoun and an auxiliary
   follow ("vowed the rioters would face ..."); "said in a statement it ..." skips the
-  adverbial; "told a brief plenary session that" skips the audience. "said A and that B" and
-  "claimed A and insisted B" give two statements; ", adding (that) CLAUSE" adds a second
+  adverbial; "told a brief plenary session that" skips the audience and "claimed, without
+  offering evidence, that" the aside. "said A and that B" is ONE statement (one speech verb);
+  "claimed A and insisted B" gives two, and ", and X said B" gives one of X; a verb that is
+  not speech ends the clause ("and called for calm", "but urged ..."). "X, who promised in
+  August that A, told the Post that B" gives two statements of X. ", adding (that) CLAUSE"
+  (also noting, stressing, insisting, arguing, warning, promising, claiming) adds a second
   statement of the same speaker (after a direct quote too), and "..., according to X, which
   said CLAUSE" one of X. A person named at the start of a reported clause is remembered for
   later surname references. Span: the clause without "that", without the final period and
-  without a journalist's comment after it (", a figure that cannot be verified"); partial
+  without a journalist's comment after it (", a figure that cannot be verified"); a full
+  stop inside a closing mark ('... a "sovereign state."') ends it at the last word; partial
   when the clause holds a quote, indirect otherwise.
 * Subjects: "..., where the authorities say", "In an interview she claimed" (the noun phrase
   after the conjunction, the pronoun after the adverbial). A verb used as a noun is not
   speech: "dismissed the claims", "That claim is ...", ", announced in the Budget," and
   "agreed to send troops".
 * Openers skipped before a subject: datelines ("NURABAD, 8 January (TNNA) --", "CITY,
-  Country, Oct 6 (AGENCY) -", "RANIPUR, November 12 (VNNS):"), timestamps with or without a
-  dash ("09:40 "), "And"/"But", times without a comma ("Last night a source told ..."),
+  Country, Oct 6 (AGENCY) -", "CITY, Country (AGENCY) -", "RANIPUR, November 12 (VNNS):"),
+  timestamps with or without a dash ("09:40 "), "And"/"But", times without a comma ("Last
+  night a source told ..."),
   adverbial chunks ("On Tuesday, ") and participle chunks ("Addressing the House, "), but
   never a chunk with an auxiliary ("At least nine people were hurt, ..." is the reported
-  clause) unless it opens with "Asked", "When", "If" and the like ("Asked whether the vote
-  would be delayed, he said"). A subject never holds an auxiliary before its first comma.
+  clause) unless it opens with "Asked", "When", "If", "where" and the like ("Asked whether
+  the vote would be delayed, he said") or with a participle ("Speaking at a conference at
+  which rifles were displayed, "), which may be followed by an apposition ("Speaking at
+  Palazzo Verano, her residence, X said"). A subject never holds an auxiliary before its
+  first comma.
 * Not extracted: quotes inside narration without a speech verb (scare quotes), headlines,
   "X accused Y of ...", questions and sentences without an attribution.
 * Speakers: see attribution.py (names at their fullest, pronouns, surnames, "the ministry").
 
-Known limits: one reported clause per sentence besides the "and that" / "adding" / "which
-said" ones (the first speech verb whose subject is a noun phrase); reported speech inside a
-sentence that also has a direct quote is skipped; passives without "by X" ("it was announced
-that") have no speaker and are skipped; a quote whose attribution sits in the next sentence
-only ("'...' The remark came from X") goes to the previous speaker or is missed, except
-"He gave his name as X" / "She was X, a nurse", which names the unnamed speaker before it;
-nested double quotes inside double quotes are not supported; British single-quote
-articles (‘...’ as the outer quote) are not read as quotes.
+Known limits: one reported clause per sentence besides the second-verb / "adding" / "which
+said" / ", and X said" ones (the first speech verb whose subject is a noun phrase); reported
+speech inside a sentence that also has a direct quote is skipped; passives without "by X"
+("it was announced that") have no speaker and are skipped; a quote whose attribution sits in
+the next sentence only ("'...' The remark came from X") goes to the previous speaker or is
+missed, except "He gave his name as X" / "She was X, a nurse", which names the unnamed
+speaker before it; nested double quotes inside double quotes are not supported; British
+single-quote articles (‘...’ as the outer quote) are not read as quotes.
 """
 
 from __future__ import annotations
@@ -96,14 +108,16 @@ REPORT_VERBS = (
     "acknowledge|acknowledges|acknowledged|announce|announces|announced|explain|explains|"
     "explained|predict|predicts|predicted|promise|promises|promised|suggest|suggests|"
     "suggested|conceded|concedes|pledged|vowed|wrote|writes|recalled|complained|agreed|"
-    "countered|replied|responded|observed|cautioned|conceded"
+    "countered|replied|responded|observed|cautioned|conceded|stated|states|reminded|reminds|"
+    "assured|informed|fumed|repeated|repeats"
 )
 NEEDS_THAT = set(
     "deny denies denied confirm confirms confirmed note notes noted admit admits admitted "
     "acknowledge acknowledges acknowledged announce announces announced explain explains "
     "explained predict predicts predicted promise promises promised suggest suggests "
     "suggested conceded concedes pledged vowed wrote writes recalled complained agreed "
-    "countered replied responded observed reported estimated believed believes declared".split()
+    "countered replied responded observed reported estimated believed believes declared "
+    "stated states reminded reminds assured informed fumed repeated repeats".split()
 )
 QUOTE_VERBS = (
     REPORT_VERBS + "|asked|asks|chanted|chant|chanting|shouted|shouting|fumed|snapped|"
@@ -116,7 +130,8 @@ CHANT_VERBS = r"(?:chant(?:ed|ing|s)?|shout(?:ed|ing|s)?|sang|singing|sing|chant
 _AUX = (
     r"(?<!\bwas )(?<!\bwere )(?<!\bbeen )(?<!\bis )(?<!\bbe )"
     r"(?:(?:has|have|had|would|will|also|later|earlier|then|again|"
-    r"repeatedly|previously|once|further|publicly|privately|reportedly)\s+)*"
+    r"repeatedly|previously|once|further|publicly|privately|reportedly|even|now|still|"
+    r"just|only|quickly|immediately|swiftly|flatly|firmly|yesterday|today)\s+)*"
 )
 _REPORT = re.compile(rf"\b{_AUX}({REPORT_VERBS})\b")
 _QUOTE_VERB = re.compile(rf"^(?:{QUOTE_VERBS})$")
@@ -143,23 +158,28 @@ _LEADING_TIME = re.compile(
     r"(?:Last|Late|Early|Earlier|Later)\s+(?:on\s+)?(?:Monday|Tuesday|Wednesday|Thursday|Friday|"
     r"Saturday|Sunday|night|week|month|year|morning|afternoon|evening)\s+(?=[a-z])"
 )
-_OBJECT_VERBS = {"tell", "tells", "told", "warn", "warns", "warned"}
+_OBJECT_VERBS = {
+    "tell", "tells", "told", "warn", "warns", "warned", "reminded", "reminds", "assured",
+    "informed",
+}  # fmt: skip
 _CLAUSE_START = set(
     "the a an he she it they we i you there this these those his her its their our no every "
     "all some most many police people nobody none nothing one two three any each".split()
 )
 _BAD_CLAUSE_START = re.compile(
-    r"^(?:to|of|about(?!\s+\d)|for|with|nothing|so|yes|no(?=\W*$|\s*[,.;])|goodbye|hello|"
+    r"^(?:to|of|about(?!\s+\d)|for|with|so|yes|no(?=\W*$|\s*[,.;])|goodbye|hello|"
+    r"(?:nothing|little|much|anything|something)(?!\s+(?:\w+\s+)?(?:had|has|was|is|would|will|"
+    r"could|can|occurred|happened|changed|unusual|improper|wrong)\b)|"
     r"it\s+was|,)\b",
     re.I,
 )
 _INTRO_WORDS = set(
     "on in at after asked speaking later earlier meanwhile however yesterday last this but "
     "and separately since during before when while also still instead elsewhere today tonight "
-    "by from writing responding answering".split()
+    "by from writing responding answering late early".split()
 )
 _DATELINE = re.compile(
-    r"\s*(?:[A-Z][A-Z .'-]{2,}(?:,\s*[A-Z][a-z]+(?=,))?"
+    r"\s*(?:[A-Z][A-Z .'-]{2,}(?:,\s*[A-Z][a-z]+(?=,|\s*\())?"
     r"(?:,\s*(?:[A-Z][a-z]{2,}\.?\s+\d{1,2}|\d{1,2}\s+[A-Z][a-z]{2,}\.?))?\s*(?:\([^)]*\))?\s*"
     r"[-\u2014\u2013:]+\s*|\d{1,2}[:.]\d{2}\s*(?:[ap]\.?m\.?)?\s*(?:[-\u2014\u2013:]\s*|\s+(?=[A-Z\"\u201c])))"
 )
@@ -168,7 +188,7 @@ _ABBREVIATIONS = set(
     "sept oct nov dec no vs adm cmdr rev insp supt jr sr co corp inc ltd dept fig approx".split()
 )
 # openers whose chunk is skipped even with an auxiliary ("Asked whether X would ..., he said")
-_SUBORDINATORS = set("asked pressed when while if although though because unless".split())
+_SUBORDINATORS = set("asked pressed when while if although though because unless where".split())
 _AUXILIARY = re.compile(
     r"\b(?:is|are|was|were|has|have|had|been|will|would|could|should|can|must|might|do|does|"
     r"did)\b"
@@ -179,7 +199,10 @@ _MEDIUM = re.compile(
     r"(?:statement|interview|address|post|speech|letter|briefing|broadcast|message)\s+"
 )
 _MORE_FROM = re.compile(r"(?:^|\s)(?:[Mm]ore|[Ff]urther|[Aa]nd)?\s*[Ff]rom\s+([^,:;]{2,60}):$")
-_ADDING = re.compile(r",\s+adding\s+(?:that\s+)?")
+_ADDING = re.compile(
+    r",\s+(?:adding|noting|stressing|insisting|arguing|warning|promising|claiming)\s+"
+    r"(?:only\s+)?(?:that\s+)?"
+)
 _WHICH_SAID = re.compile(
     rf",\s+(?:which|who)\s+{_AUX}(said|told\s+\w+|warned|added|claimed|insisted|stressed)\s+"
     r"(?:that\s+)?"
@@ -190,14 +213,28 @@ _COMMENT = re.compile(
 )
 # "claimed A and insisted B": a second verb of the same speaker
 _AND_VERB = re.compile(
-    r",?\s+and\s+(?:also\s+)?(?:said|insisted|claimed|warned|added|stressed|argued|"
+    r",?\s+and\s+(?:also\s+)?(said|insisted|claimed|warned|added|stressed|argued|"
     r"maintained|suggested|noted|promised|vowed)\s+(?:that\s+)?"
 )
-_AND_THAT = re.compile(r",?\s+(?:and|but)\s+that\s+")
+# ", and Oleg Martyn, the chamber's chairman, said B": B is another speaker's
+_AND_SUBJECT = re.compile(
+    r",\s+(?:and|while|but)\s+((?:[A-Z]|the\s|a\s|an\s)[^,;:]{1,60}?(?:,\s+[^,;:]{2,80},)?)\s+"
+    r"(said|says|told\s+\w+|warned|claimed|insisted|added|argued|stressed)\s+(?:that\s+)?"
+)
+# a verb that is not speech ends a reported clause: "said A and called for calm"
+_AND_OTHER = re.compile(
+    r",?\s+(?:and|but)\s+(?:also\s+)?(?:accused|called|urged|appealed|asked|demanded|blamed|"
+    r"invited|announced|ordered)\b"
+)
 _PASSIVE = re.compile(
     r"\b(?:was|were|has\s+been|had\s+been|have\s+been|is|are)\s+"
     r"(told|informed|reported|announced|stated|claimed|said|assured|warned)\s+"
     r"by\s+([^;:\"\u201c\u201d]{2,100}?),?\s+that\s+"
+)
+# ", saying (that)", ", promising that", "issued a statement saying", ", telling X that"
+_PARTICIPLE_SPEECH = re.compile(
+    r"(?:,\s+|\bstatement\s+)(saying|adding|noting|stressing|insisting|arguing|warning|"
+    r"promising|claiming|telling)\s+(?:that\s+)?"
 )
 _WITH_SAYING = re.compile(r"\bwith\s+([^,;:]{2,60}?)\s+saying\s+(?:that\s+)?")
 # "according to figures released by X": X is the source
@@ -332,18 +369,22 @@ def _strip_intro(m: str, start: int, end: int) -> int:
         if not first:
             return start
         opener = first[0].lower()
-        if _AUXILIARY.search(chunk) and opener not in _SUBORDINATORS:
-            return start
         participle = first[0][:1].isupper() and opener.endswith("ing") and opener != "according"
-        if opener not in _INTRO_WORDS and not participle:
+        if _AUXILIARY.search(chunk) and opener not in _SUBORDINATORS and not participle:
+            return start
+        if opener not in _INTRO_WORDS and not participle and opener != "where":
             return start
         start = comma + 2
+        apposition = re.match(r"(?:her|his|its|their|the|a|an)\s[^,]{2,50},\s+(?=\S)", m[start:end])
+        if participle and apposition:  # "Speaking at Palazzo Verano, her residence, X said"
+            start += apposition.end()
 
 
 _VERBISH = set(
     "is are was were has have had will would can could spoke speaks went came took made gave "
     "met began left led leads runs ran held holds stood sat got heads chairs arrived put hit "
-    "shot".split()
+    "shot did does do laid sent brought kept set won lost spent sought paid drove flew fled rose "
+    "fell threw struck broke chose became remains remained appeared seemed stayed".split()
 )
 
 
@@ -493,24 +534,36 @@ class _Extractor:
     def clause(
         self, c_start: int, c_end: int, entity: Entity, cue: str, *, after_verb: bool = True
     ) -> bool:
-        """Add the reported clause ``c_start:c_end`` (partial when it holds a quote), split at
-        "and that" / "but that" into one statement each ("said A and that B")."""
+        """Add the reported clause ``c_start:c_end`` (partial when it holds a quote). "said A
+        and that B" is one statement; a second speech verb starts another ("claimed A and
+        insisted B"), of another speaker when it has its own subject (", and X said B"); a
+        verb that is not speech ends the clause ("and called for calm")."""
         m = self.masked
         c_start, c_end = _span(self.text, c_start, c_end)
-        comment = _COMMENT.search(m, c_start, c_end)
-        if comment:
-            c_end = comment.start()
+        for cut in (_COMMENT, _AND_OTHER):
+            found = cut.search(m, c_start, c_end)
+            if found:
+                c_end = found.start()
+        inside = re.search(r"[.,;:][\"\u201d]\s*$", self.text[c_start:c_end])
+        if inside and any(c_start <= q.open < c_end for q in self.quotes):
+            c_end = c_start + inside.start()  # '... a "sovereign state."' ends at "state"
         if c_end - c_start < 8 or (after_verb and _BAD_CLAUSE_START.match(m[c_start:c_end])):
             return False
-        bounds = [c_start]
-        joins = [*_AND_THAT.finditer(m, c_start, c_end), *_AND_VERB.finditer(m, c_start, c_end)]
-        for join in sorted(joins, key=lambda j: j.start()):
-            if join.start() > bounds[-1]:
-                bounds += [join.start(), join.end()]
-        bounds.append(c_end)
-        for a, b in zip(bounds[::2], bounds[1::2]):
+        parts = [(c_start, entity, cue)]
+        ends = []
+        for join in _AND_VERB.finditer(m, c_start, c_end):
+            ends.append(join.start())
+            parts.append((join.end(), entity, join.group(1)))
+        other = _AND_SUBJECT.search(m, c_start, c_end)
+        if other and other.start() > parts[-1][0]:
+            speaker = self.book.resolve(other.group(1), other.start(1))
+            if speaker is not None:
+                ends.append(other.start())
+                parts.append((other.end(), speaker, other.group(2)))
+        ends.append(c_end)
+        for (a, who, verb), b in zip(parts, ends):
             quoted = any(a <= q.open < b for q in self.quotes)
-            self.add(a, b, "partial" if quoted else "indirect", entity, cue)
+            self.add(a, b, "partial" if quoted else "indirect", who, verb)
         # a person named at the clause's start ("President X accepted ..., his office said") is
         # recorded for later surname references, ranked before the speaker for pronouns
         np = _leading_np(m, c_start, c_end)
@@ -617,7 +670,8 @@ class _Extractor:
             if entity is not None:
                 return entity, chant.group(0)
         if seg.endswith((":", ",")) or chant:
-            np = _leading_np(m, start, pos)
+            joined = list(_CLAUSE_JOIN.finditer(m, start, pos))
+            np = _leading_np(m, joined[-1].end() if joined and chant else start, pos)
             entity = self.book.resolve(np, start) if np else None
             if entity is None and chant:  # "The traders, many carrying bags, chanted"
                 entity = self._subject(start, start + chant.start())
@@ -673,7 +727,8 @@ class _Extractor:
         match = _PASSIVE.search(self.masked, start, end)
         if not match:
             return None
-        entity = self.book.resolve(match.group(2), match.start(2))
+        agent = re.sub(r"\s+(?:last|this|on|earlier|yesterday)\b.*$", "", match.group(2))
+        entity = self.book.resolve(agent, match.start(2))
         if entity is None:
             return None
         return match.end(), end, entity, match.group(1)
@@ -682,12 +737,16 @@ class _Extractor:
         m = self.masked
         lead = re.compile(rf"[Aa]ccording to {_SOURCE}([^,]+,\s+{_NAME_APPOSITION}),\s+").match(
             m, start, end
-        ) or re.compile(rf"[Aa]ccording to {_SOURCE}([^,]+),\s+").match(m, start, end)
+        ) or re.compile(
+            rf"[Aa]ccording to {_SOURCE}([^,]+),\s+(?:(?:which|who)\s[^,]+,\s+)?"
+        ).match(m, start, end)
         if lead:
             entity = self.book.resolve(lead.group(1), start)
             if entity is not None:
                 return lead.end(), end, entity, "according to"
-        trail = re.compile(rf",\s+according to {_SOURCE}([^,]+?)[.!?]?\s*$").search(m, start, end)
+        trail = re.compile(
+            rf",\s+according to {_SOURCE}([^,]+?)(?:,\s+(?:which|who)\s[^,]+)?[.!?]?\s*$"
+        ).search(m, start, end)
         if trail:
             entity = self.book.resolve(trail.group(1), trail.start())
             if entity is not None:
@@ -704,15 +763,26 @@ class _Extractor:
             c_start = self._clause_start(verb.end(), end, word)
             if c_start is None:
                 return None
+            if re.search(r",\s+who\s*$", m[start : verb.start()]):
+                # "X, who promised in August that A, told the Post that B": two statements
+                main = re.compile(rf",\s+{_AUX}({REPORT_VERBS})\b").search(m, c_start, end)
+                second = main and self._clause_start(main.end(), end, main.group(1))
+                if second is not None and self.clause(c_start, main.start(), entity, word):
+                    return second, end, entity, main.group(1)
             return c_start, end, entity, word
         return None
 
     def _clause_start(self, pos: int, end: int, verb: str) -> int | None:
         m = self.masked
         rest = m[pos:end]
+        aside = re.match(r"\s*,[^,]{2,60},\s+that\s+", rest)
+        if aside:  # "claimed, without offering evidence, that ..."
+            return pos + aside.end()
         if rest.lstrip().startswith((":", ",")) or not rest.strip():
             return None
         that = _THAT_AFTER_ADVERBIAL.match(rest)
+        if verb in _OBJECT_VERBS and re.match(r"\s*(?:of|about)\s(?!\d)", rest):
+            return None  # "told of their terror"
         if verb in _OBJECT_VERBS and not that:
             taken = _object_end(rest)
             if taken is None:
@@ -746,7 +816,8 @@ class _Extractor:
             tail = body[comma:].lstrip(", ")
             at = start + comma
             verb_first = re.match(rf"^{_AUX}({REPORT_VERBS})\s+(.+)$", tail)
-            if verb_first and verb_first.group(1) not in NEEDS_THAT:  # not ", announced in X"
+            listener = verb_first and verb_first.group(1) in ("told", "tells", "tell")
+            if verb_first and verb_first.group(1) not in NEEDS_THAT and not listener:
                 entity = self.book.resolve(verb_first.group(2), at)
                 if entity is not None:
                     return start, at, entity, verb_first.group(1)
@@ -762,6 +833,12 @@ class _Extractor:
             if subject and len(subject.group(1).split()) <= 8:
                 entity = self.book.resolve(subject.group(1), at)
                 if entity is not None:
+                    before = body[:comma]
+                    role = re.search(
+                        r",\s+(?:her|his|their|its|the|a|an)\s[\w'\u2019 -]{2,40}$", before
+                    )
+                    if role and not _AUXILIARY.search(role.group(0)):
+                        at = start + role.start()
                     return start, at, entity, subject.group(2)
         return None
 
@@ -772,14 +849,20 @@ class _Extractor:
             entity = self.book.resolve(with_np.group(1), with_np.start(1))
             if entity is not None:
                 return with_np.end(), end, entity, "saying"
-        match = re.compile(r",\s+(?:saying|adding)\s+(?:that\s+)?").search(m, start, end)
+        match = _PARTICIPLE_SPEECH.search(m, start, end)
         if not match:
             return None
+        c_start = match.end()
+        if match.group(1) == "telling":  # "telling parliament that ..."
+            that = _THAT_AFTER_OBJECT.match(m[c_start:end])
+            if that is None:
+                return None
+            c_start += that.end()
         np = _leading_np(m, start, match.start())
         entity = self.book.resolve(np, start) if np else None
         if entity is None:
             return None
-        return match.end(), end, entity, "saying"
+        return c_start, end, entity, match.group(1)
 
 
 def extract_statements(article_text: str) -> list[Statement]:
