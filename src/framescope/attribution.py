@@ -45,6 +45,12 @@ references to them:
 * an unnamed individual keeps where they are or come from ("a vegetable seller at Ol Kerin
   market") but not clauses, times or situations ("who asked ...", "outside the city hall",
   "holding a sign");
+* any lowercase plural noun phrase is a group ("Metro bosses", "stewards", "freight
+  forwarders"), except things ("reports", "figures", "polls" ...); "the owner of the X
+  station" (a person noun with more than four words) is an unnamed individual; an
+  organisation named with an acronym ("Zamrasht National Petroleum Company (ZNPC)") is
+  found by it; people introduced in narration with an age or a role ("Arne Voss, 71, a
+  retired engineer") or a hyphenated epithet ("gran-of-four Dolores Vane") are recorded;
 * signs, placards, notices, banners and headlines are not speakers.
 
 Known limits: no coreference beyond these rules (an unnamed first mention named later in
@@ -63,7 +69,7 @@ TITLES = set(
     "professor general colonel captain judge father sheikh sir dame lord lady president cllr "
     "ch bishop archbishop imam rabbi pastor reverend cardinal mufti constable sergeant "
     "lieutenant corporal brigadier marshal admiral major rector dean provost principal "
-    "headteacher headmaster headmistress ombudsman sheriff magistrate".split()
+    "headteacher headmaster headmistress ombudsman sheriff magistrate haji hajji".split()
 )
 ROLE_WORDS = (
     set(
@@ -87,7 +93,7 @@ ORG_HEADS = set(
     "command headquarters kremlin junta municipality prefecture mission fund regime barometer "
     "statement congress chamber forum confederation syndicate tribunal senate caucus bloc "
     "platform initiative society trust observatory monitor watch collective synod church "
-    "diocese".split()
+    "diocese services utilities holdings airlines railways".split()
 )
 GROUP_NOUNS = set(
     "protesters protestors demonstrators residents strikers workers supporters observers "
@@ -152,8 +158,9 @@ _DOCUMENTS = {"statement", "communique", "communiqu\u00e9", "decree", "release",
 _CAP = r"[A-Z][\w'\u2019.-]*"
 _ORG_NAME = re.compile(
     rf"\b(?:{_CAP}(?:\s+{_CAP})+|{_CAP}(?=\s+(?:of|for)\s))"
-    rf"(?:\s+(?:of|for)(?:\s+the)?(?:\s+{_CAP})+)?"
+    rf"(?:\s+(?:of|for)(?:\s+the)?(?:\s+{_CAP})+(?:\s+(?:and|&)(?:\s+{_CAP})+)?)?"
 )
+_ACRONYM = re.compile(rf"((?:{_CAP}\s+)+{_CAP})\s+\(([A-Z][A-Z&]{{1,7}})\)")
 _NOBODY = set(
     "nothing nobody everyone everybody someone somebody anyone anything something this that "
     "there what which who whom none all this these those here".split()
@@ -174,6 +181,20 @@ _TITLE_REFERENCES = {
     "head of government": {"prime", "premier", "chancellor"},
     "insider": {"source", "insider", "official"},
 }
+_TIME_BEFORE = re.compile(
+    r"^(?:last\s+night|tonight|today|yesterday|this\s+(?:morning|week|evening)|earlier|later|"
+    r"on\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day)\s+(?=\S)",
+    re.I,
+)
+# plurals that are not people: "reports said", "figures show"
+_NOT_PEOPLE = set(
+    "reports figures data statistics documents records results polls surveys numbers "
+    "estimates projections accounts papers documents files minutes leaks messages posts "
+    "photos images videos pictures signs banners placards leaflets notes letters emails "
+    "tests studies analyses findings rules laws plans measures talks things years days "
+    "weeks months hours times".split()
+)
+_DETERMINERS = {"a", "an", "the", "his", "her", "its", "their", "our"}
 _COMMON_FIRST = set(
     "a an one two three four five six seven eight nine ten some several many most few other "
     "all around about more hundreds thousands dozens scores tens riot local senior ordinary "
@@ -188,6 +209,7 @@ _SPOKES = {"spokesman", "spokeswoman", "spokesperson"}
 _NAME_WORD = r"[A-Z\u00c0-\u00de][\w'\u2019-]+"
 _NAME_RUN = rf"{_NAME_WORD}(?:\s+(?:(?:do|da|de|dos|van|von|al|bin)\s+)?{_NAME_WORD}){{1,3}}"
 _ROLE_THEN_NAME = re.compile(rf"\b([a-z][a-z-]{{2,}})\s+({_NAME_RUN})")
+_NAME_AGE_ROLE = re.compile(rf"{_NAME_RUN},\s+(\d{{1,3}},\s+)?(?:a|an|the)\s+([^,;:.]+)(?=[,.;])")
 _NAME_THEN_ROLE = re.compile(rf"\s*{_NAME_RUN},\s+(?:a|an|the)\s+[^,;:]+(?=,)")
 _ROLE_ENDINGS = ("er", "or", "ist", "ian", "mother", "father", "man", "woman", "boss", "chief")
 _NOT_ROLES = set(
@@ -230,7 +252,7 @@ class Entity:
 
     def words(self) -> set[str]:
         text = f"{self.name} {self.description} {self.also}".lower()
-        found = set(re.findall(r"[a-z]+", text))
+        found = set(re.findall(r"[a-z]+", text)) | set(re.findall(r"[a-z]+(?:-[a-z]+)+", text))
         found |= {_ABBREVIATED[w] for w in found if w in _ABBREVIATED}  # "Gen." -> general
         if found & _SPOKES:
             found |= _SPOKES
@@ -274,6 +296,8 @@ def _split_name(chunk: str) -> tuple[str, str] | None:
     name = run[cut:]
     if not name or name[0].lower() in {"the", "a", "an"}:
         return None
+    if len(name) == 1 and name[0].lower() in _COMMON_FIRST:  # "One of them, ..."
+        return None
     desc_tokens = [t for t in tokens[:start] + run[:cut] if t.lower().rstrip(".") not in _ABBREV]
     desc = " ".join(desc_tokens)
     if tail:
@@ -306,14 +330,38 @@ def _is_org(text: str) -> bool:
     return bool(words) and words[-1] in ORG_HEADS
 
 
-def _is_group(text: str) -> bool:
+def _cut_participle(phrase: str) -> str:
+    """ "a retired teacher leaving a school" -> "a retired teacher": an -ing word right after a
+    person noun starts a participle phrase."""
+    words = phrase.split()
+    for i in range(1, len(words)):
+        if words[i].endswith("ing") and words[i].islower() and words[i - 1] in PERSON_NOUNS:
+            return " ".join(words[:i])
+    return phrase
+
+
+def _is_group(text: str, *, plural_ok: bool = True) -> bool:
     # "organisers of the blockade", "two officials familiar with the talks"
-    head = re.split(r"\s+(?:of|from|familiar|close|involved|with|in|at|on)\s+", text.lower())[0]
+    head = re.split(r"\s+(?:of|from|familiar|close|involved|with|in|at|on)(?:\s+|$)", text.lower())[
+        0
+    ]
+    original = re.split(r"\s+(?:of|from|familiar|close|involved|with|in|at|on)(?:\s+|$)", text)[0]
     words = re.findall(r"[A-Za-z]+", head)
     if not words or text.lower().startswith(("a ", "an ")):
         return False
     demonym = re.search(r"\b[A-Z][a-z]+(?:ians|ans)$", re.split(r"\s+(?:of|from)\s+", text)[0])
-    return words[-1] in GROUP_NOUNS or bool(demonym)  # "ordinary Corvenians"
+    plural = (
+        plural_ok
+        and "," not in text
+        and len(words) <= 5
+        and words[-1].endswith("s")
+        and not words[-1].endswith(("ss", "us", "is", "ics"))
+        and words[-1] not in _NOT_PEOPLE
+        and words[-1][:-1] not in ORG_HEADS
+        and not any(c.isupper() for c in original[1:])
+        and not re.search(r"[-\u2019']", words[-1])
+    )
+    return words[-1] in GROUP_NOUNS or bool(demonym) or plural  # "ordinary Corvenians"
 
 
 def _lower_first(phrase: str) -> str:
@@ -325,7 +373,7 @@ def _lower_first(phrase: str) -> str:
 
 def parse_mention(text: str) -> Mention | None:
     """The speaker named by a noun phrase, or None when it names nobody."""
-    text = _clean(text)
+    text = _TIME_BEFORE.sub("", _clean(text))
     if not text:
         return None
     # a list of names is one phrase: "the embassies of Halvenmark, Ostrelle and Sundvik"
@@ -347,7 +395,10 @@ def parse_mention(text: str) -> Mention | None:
     if (
         tail
         and tail[0] not in ("who", "which", "whose")
-        and any(w.endswith("ed") and w.islower() for w in tail)
+        and any(
+            w.endswith("ed") and w.islower() and prev.lower() not in _DETERMINERS
+            for prev, w in zip(["", *tail], tail)
+        )
     ):
         return None  # "X on Tuesday rejected ...": a clause, not a noun phrase
     low = head.lower()
@@ -355,8 +406,10 @@ def parse_mention(text: str) -> Mention | None:
         return None
     if low in PRONOUNS:
         return Mention("pronoun", low)
-    if low in _NOBODY:
-        return None
+    last = head.split()[-1]
+    thing = last.lower() in _NOT_PEOPLE and (last.islower() or len(head.split()) == 1)
+    if low in _NOBODY or low.startswith("no ") or thing:
+        return None  # "No group", "Reports said"
     if len(head.split()) > 12:
         return None
     words = head.split()
@@ -364,14 +417,20 @@ def parse_mention(text: str) -> Mention | None:
     # a name in the head ("union boss Petra Lund") or in an apposition ("Her manager, X Y")
     candidates = [head, *rest]
     first_noun = re.match(
-        r"(?:a|an|one)\s+(?:[\w-]+\s+){0,3}?([a-z]+)(?:\s+(?:for|of|at|with|from|in|close)\b|$)",
+        r"(?:a|an|one|the)\s+(?:[\w-]+\s+){0,3}?([a-z]+)(?:\s+(?:for|of|at|with|from|in|close)\b|$)",
         head,
         re.I,
     )
     named = any((_split_name(c) or ("", ""))[0].count(" ") for c in rest)
+    definite = head.lower().startswith("the ")
+    if definite and (not first_noun or len(head.split()) <= 4):
+        first_noun = None  # "the spokesman", "the head of the union": references
     if first_noun and first_noun.group(1).lower() in PERSON_NOUNS and not named:
-        # "a source close to the ministry": one person, not the ministry
-        return Mention("unnamed", _lower_first(_UNNAMED_TRAIL.sub("", chunks[0])), "", gender)
+        # "a source close to the ministry": one person, not the ministry; "the owner of the
+        # Eastgate Service Station" likewise
+        if definite:
+            return Mention("unnamed", _strip_determiner(_unnamed(chunks[0])))
+        return Mention("unnamed", _lower_first(_unnamed(chunks[0])), "", gender)
     for i, chunk in enumerate(candidates):
         if _is_org(chunk) and not _split_name_person(chunk) or i == 0 and _is_group(chunk):
             continue
@@ -400,14 +459,18 @@ def parse_mention(text: str) -> Mention | None:
         return Mention("org", rest[0], bare)  # "the state rail operator, CastelRail"
     if re.match(r"(?:the|this|that)\s+", head, re.I) and len(bare.split()) <= 3:
         return Mention("reference", bare.lower(), desc, gender)
-    if _is_group(head):  # as written, with numbers and places: "two officers in Orzan"
+    if _is_group(head, plural_ok=len(chunks) == 1):  # as written: "two officers in Orzan"
         group = _UNNAMED_TRAIL.sub("", _strip_determiner(chunks[0]))
         return Mention("group", _lower_first(group), desc)
     if _is_org(head):
         return Mention("org", bare, desc)
     if re.match(r"(?:a|an|one)\s+", head, re.I):
-        return Mention("unnamed", _lower_first(_UNNAMED_TRAIL.sub("", chunks[0])), "", gender)
+        return Mention("unnamed", _lower_first(_unnamed(chunks[0])), "", gender)
     return None
+
+
+def _unnamed(phrase: str) -> str:
+    return _cut_participle(_UNNAMED_TRAIL.sub("", phrase))
 
 
 def _split_name_person(chunk: str) -> bool:
@@ -422,6 +485,7 @@ class SpeakerBook:
     """The speakers of one article; ``resolve`` turns a mention into one of them."""
 
     entities: list[Entity] = field(default_factory=list)
+    acronyms: dict[str, Entity] = field(default_factory=dict)
 
     def note_organisations(self, text: str, offset: int) -> None:
         """Record the organisations named in ``text`` (at ``offset`` in the article), so that
@@ -435,6 +499,10 @@ class SpeakerBook:
                 found = Entity("org", name)
                 self.entities.append(found)
             found.last = max(found.last, offset + match.start())
+        for match in _ACRONYM.finditer(text):  # "Zamrasht National Petroleum Company (ZNPC)"
+            found = self._named(_strip_determiner(match.group(1)))
+            if found is not None:
+                self.acronyms[match.group(2)] = found
 
     def note_people(self, text: str, offset: int) -> None:
         """Record people introduced in narration by a role noun before their name ("led by
@@ -442,9 +510,14 @@ class SpeakerBook:
         apposition = _NAME_THEN_ROLE.match(text)
         if apposition:
             self.resolve(apposition.group(0), offset + apposition.start(), note_only=True)
+        for match in _NAME_AGE_ROLE.finditer(text):  # "... is Arne Voss, 71, a retired engineer"
+            role_words = set(re.findall(r"[a-z]+", match.group(2).lower()))
+            if match.group(1) or role_words & (PERSON_NOUNS | ROLE_WORDS):
+                self.resolve(match.group(0), offset + match.start(), note_only=True)
         for match in _ROLE_THEN_NAME.finditer(text):
             role = match.group(1).lower()
-            if role in _NOT_ROLES or not (role in ROLE_WORDS or role.endswith(_ROLE_ENDINGS)):
+            known = role in ROLE_WORDS or role.endswith(_ROLE_ENDINGS) or "-" in role
+            if role in _NOT_ROLES or not known:  # "gran-of-four Dolores Vane" is known
                 continue
             self.resolve(match.group(0), offset + match.start(2), note_only=True)
 
@@ -469,6 +542,11 @@ class SpeakerBook:
         """The entity a mention at ``position`` refers to (created when new). With
         ``note_only`` (a mention in narration), only names, known references and groups
         are recorded and pronouns are not resolved."""
+        bare = _strip_determiner(_clean(text))
+        if bare in self.acronyms:
+            entity = self.acronyms[bare]
+            entity.last = position
+            return entity
         mention = parse_mention(text)
         if mention is None:
             return None

@@ -60,8 +60,12 @@ Rules (the gold format they target: data/articles-v1/ANNOTATION.md):
   which rifles were displayed, "), which may be followed by an apposition ("Speaking at
   Palazzo Verano, her residence, X said"). A subject never holds an auxiliary before its
   first comma.
+* Sentences end at ".", "!", "?", at ";" and at a line break inside a paragraph (live-blog
+  bullets), so a clause never runs past them. "warned the decree "would ..."" has no
+  object; ", citing ..." and "and declined to ..." are not part of a clause.
 * Not extracted: quotes inside narration without a speech verb (scare quotes), headlines,
-  "X accused Y of ...", questions and sentences without an attribution.
+  "X accused Y of ...", predictions ("will say"), "No group has claimed ...", "Reports said",
+  questions and sentences without an attribution.
 * Speakers: see attribution.py (names at their fullest, pronouns, surnames, "the ministry").
 
 Known limits: one reported clause per sentence besides the second-verb / "adding" / "which
@@ -129,7 +133,7 @@ QUOTE_VERBS = (
 CHANT_VERBS = r"(?:chant(?:ed|ing|s)?|shout(?:ed|ing|s)?|sang|singing|sing|chanted|yelled|cried)"
 _AUX = (
     r"(?<!\bwas )(?<!\bwere )(?<!\bbeen )(?<!\bis )(?<!\bbe )"
-    r"(?:(?:has|have|had|would|will|also|later|earlier|then|again|"
+    r"(?:(?:has|have|had|would|also|later|earlier|then|again|"
     r"repeatedly|previously|once|further|publicly|privately|reportedly|even|now|still|"
     r"just|only|quickly|immediately|swiftly|flatly|firmly|yesterday|today)\s+)*"
 )
@@ -142,13 +146,28 @@ _ADVERBIAL = (
     r"from|yesterday|today|tonight|again|also|repeatedly|previously|publicly|privately|"
     r"recently|once|afterwards?|in\s+a|in\s+an)\b"
 )
-_THAT_AFTER_ADVERBIAL = re.compile(rf"^\s*(?:{_ADVERBIAL}[^,\"“”:;]{{0,70}}?\s)?that\s+")
+_THAT_AFTER_ADVERBIAL = re.compile(
+    rf"^\s*(?:{_ADVERBIAL}[^,\"“”:;]{{0,70}}?(?:,\s+[A-Z][^,\"“”:;]{{0,30}},)?\s)?that\s+"
+)
 # "according to the headteacher, Alena Drobna, ...": a name in apposition
 _NAME_APPOSITION = r"[A-Z][\w'\u2019-]+(?:\s+[A-Z][\w'\u2019-]+){1,3}"
 _NOUN_BEFORE = re.compile(
     r"(?:^|\s)(?:the|a|an|these|those|such|last|its|their|our|his|her)$", re.I
 )
-_THAT_AFTER_OBJECT = re.compile(r"^[^,;:\"\u201c\u201d]{0,70}?\sthat\s+")
+_THAT_AFTER_OBJECT_RE = re.compile(r"^[^,;:\"\u201c\u201d]{0,70}?\sthat\s+")
+
+
+def _that_after_object(rest: str) -> re.Match | None:
+    """ "that" after an audience ("a brief plenary session that"), not after a clause ("the
+    Beacon her federation does not support ... but warned that")."""
+    match = _THAT_AFTER_OBJECT_RE.match(rest)
+    if match and (
+        _AUXILIARY.search(match.group(0)) or re.search(r"\b(?:and|but|not)\b", match.group(0))
+    ):
+        return None
+    return match
+
+
 _TIME = re.compile(
     r"^\s*(?:(?:late |early )?(?:on |last |this )?(?:Monday|Tuesday|Wednesday|Thursday|Friday|"
     r"Saturday|Sunday|week|month|year|night|morning|afternoon|evening|weekend)|yesterday|"
@@ -170,7 +189,7 @@ _BAD_CLAUSE_START = re.compile(
     r"^(?:to|of|about(?!\s+\d)|for|with|so|yes|no(?=\W*$|\s*[,.;])|goodbye|hello|"
     r"(?:nothing|little|much|anything|something)(?!\s+(?:\w+\s+)?(?:had|has|was|is|would|will|"
     r"could|can|occurred|happened|changed|unusual|improper|wrong)\b)|"
-    r"it\s+was|,)\b",
+    r",)\b",
     re.I,
 )
 _INTRO_WORDS = set(
@@ -210,10 +229,11 @@ _WHICH_SAID = re.compile(
 _COMMENT = re.compile(
     r",\s+(?:a|an)\s+(?:claim|assertion|figure|number|estimate|allegation|charge|account|"
     r"version|statement|accusation)\s+(?:that|which|for\s+which|not|yet|he|she|they|it|the)\b"
+    r"|,\s+citing\b"
 )
 # "claimed A and insisted B": a second verb of the same speaker
 _AND_VERB = re.compile(
-    r",?\s+and\s+(?:also\s+)?(said|insisted|claimed|warned|added|stressed|argued|"
+    r",?\s+(?:and|but)\s+(?:also\s+)?(said|insisted|claimed|warned|added|stressed|argued|"
     r"maintained|suggested|noted|promised|vowed)\s+(?:that\s+)?"
 )
 # ", and Oleg Martyn, the chamber's chairman, said B": B is another speaker's
@@ -224,12 +244,12 @@ _AND_SUBJECT = re.compile(
 # a verb that is not speech ends a reported clause: "said A and called for calm"
 _AND_OTHER = re.compile(
     r",?\s+(?:and|but)\s+(?:also\s+)?(?:accused|called|urged|appealed|asked|demanded|blamed|"
-    r"invited|announced|ordered)\b"
+    r"invited|announced|ordered|declined|refused)\b"
 )
 _PASSIVE = re.compile(
     r"\b(?:was|were|has\s+been|had\s+been|have\s+been|is|are)\s+"
     r"(told|informed|reported|announced|stated|claimed|said|assured|warned)\s+"
-    r"by\s+([^;:\"\u201c\u201d]{2,100}?),?\s+that\s+"
+    r"by\s+([^;:\"\u201c\u201d]{2,160}?),?\s+that\s+"
 )
 # ", saying (that)", ", promising that", "issued a statement saying", ", telling X that"
 _PARTICIPLE_SPEECH = re.compile(
@@ -239,11 +259,14 @@ _PARTICIPLE_SPEECH = re.compile(
 _WITH_SAYING = re.compile(r"\bwith\s+([^,;:]{2,60}?)\s+saying\s+(?:that\s+)?")
 # "according to figures released by X": X is the source
 _SOURCE = (
-    r"(?:(?:figures|data|estimates|a\s+statement|a\s+report|a\s+count)\s+"
+    r"(?:(?:(?:final|official|preliminary|latest|new)\s+)?"
+    r"(?:figures|data|estimates|(?:a\s+|the\s+)?statement|a\s+report|a\s+count)\s+"
     r"(?:released\s+|published\s+|issued\s+|compiled\s+)?(?:by|from)\s+)?"
 )
 _PARAGRAPH = re.compile(r"\n[ \t]*\n")
-_SENTENCE_END = re.compile(r"[.!?][\"\u201d\u2019')]*\s+(?=[A-Z\"\u201c\u2018'(\d])")
+_SENTENCE_END = re.compile(
+    r"[.!?][\"\u201d\u2019')]*\s+(?=[A-Z\"\u201c\u2018'(\d])|;\s+|(?<=\S)[ \t]*\n[ \t]*(?=\S)"
+)
 _OPENERS = '\u201c\u201e"'
 _FILL = "x"
 
@@ -345,7 +368,8 @@ def _sentences(masked: str) -> list[tuple[int, int]]:
             start = end_match.end()
         if masked[start : para.end()].strip():
             spans.append((start, para.end()))
-    return [(s + len(masked[s:e]) - len(masked[s:e].lstrip()), e) for s, e in spans]
+    spans = [(s + len(masked[s:e]) - len(masked[s:e].lstrip()), e) for s, e in spans]
+    return [(s, e) for s, e in spans if s < e]
 
 
 def _strip_intro(m: str, start: int, end: int) -> int:
@@ -369,8 +393,20 @@ def _strip_intro(m: str, start: int, end: int) -> int:
         if not first:
             return start
         opener = first[0].lower()
-        participle = first[0][:1].isupper() and opener.endswith("ing") and opener != "according"
-        if _AUXILIARY.search(chunk) and opener not in _SUBORDINATORS and not participle:
+        # "Speaking at ...", not "Housing Minister X" (a noun in -ing before a capital)
+        participle = (
+            first[0][:1].isupper()
+            and opener.endswith("ing")
+            and opener != "according"
+            and (len(first) < 2 or not first[1][:1].isupper())
+        )
+        # "Speaking at a conference at which rifles were displayed, ": the auxiliary sits in a
+        # relative clause; "Rationing in most districts is set to continue, ..." is a clause
+        relative = re.search(r"\b(?:which|who|whom|where|that|when)\b.*", chunk)
+        aux_in_relative = (
+            participle and relative and not _AUXILIARY.search(chunk[: relative.start()])
+        )
+        if _AUXILIARY.search(chunk) and opener not in _SUBORDINATORS and not aux_in_relative:
             return start
         if opener not in _INTRO_WORDS and not participle and opener != "where":
             return start
@@ -728,6 +764,7 @@ class _Extractor:
         if not match:
             return None
         agent = re.sub(r"\s+(?:last|this|on|earlier|yesterday)\b.*$", "", match.group(2))
+        agent = re.sub(r",\s+(?:who|which)\b.*$", "", agent)  # ", who spoke on condition ..."
         entity = self.book.resolve(agent, match.start(2))
         if entity is None:
             return None
@@ -783,14 +820,19 @@ class _Extractor:
         that = _THAT_AFTER_ADVERBIAL.match(rest)
         if verb in _OBJECT_VERBS and re.match(r"\s*(?:of|about)\s(?!\d)", rest):
             return None  # "told of their terror"
-        if verb in _OBJECT_VERBS and not that:
+        clause_now = verb.startswith("warn") and re.match(
+            r"\s*(?:the|a|an|this|his|her|its|their)\s+(?:\w+\s+){0,2}?(?:[\"\u201c]|"
+            r"(?:is|are|was|were|would|will|could|had|has|must)\b)",
+            rest,
+        )
+        if verb in _OBJECT_VERBS and not that and not clause_now:
             taken = _object_end(rest)
             if taken is None:
                 return None
             pos += taken
             rest = m[pos:end]
             # "told a brief plenary session that", "told a meeting at X on Thursday that"
-            that = _THAT_AFTER_ADVERBIAL.match(rest) or _THAT_AFTER_OBJECT.match(rest)
+            that = _THAT_AFTER_ADVERBIAL.match(rest) or _that_after_object(rest)
         if that:
             return pos + that.end()
         medium = _MEDIUM.match(rest)
@@ -828,7 +870,8 @@ class _Extractor:
             infinitive = subject and re.match(
                 r"\s+to\s+(?!the\b|a\b|an\b|reporters\b|journalists\b)[a-z]", subject.group(3) or ""
             )  # ", and an alliance agreed to send troops": not speech
-            if subject and _NOUN_BEFORE.search(subject.group(1)) or infinitive:
+            reply = subject and subject.group(2) in ("responded", "replied")
+            if subject and _NOUN_BEFORE.search(subject.group(1)) or infinitive or reply:
                 subject = None  # ", Peter Odhiambo, dismissed the claims"
             if subject and len(subject.group(1).split()) <= 8:
                 entity = self.book.resolve(subject.group(1), at)
@@ -854,7 +897,7 @@ class _Extractor:
             return None
         c_start = match.end()
         if match.group(1) == "telling":  # "telling parliament that ..."
-            that = _THAT_AFTER_OBJECT.match(m[c_start:end])
+            that = _that_after_object(m[c_start:end])
             if that is None:
                 return None
             c_start += that.end()
