@@ -3,7 +3,7 @@
 The gold format is described in data/articles-v1/ANNOTATION.md.
 
     python benchmarks/extraction.py [--articles PATH ...] [--gold PATH ...]
-        [--output results.json] [--show-errors 20]
+        [--output results.json] [--show-errors 20] [--bootstrap 1000 --seed 0]
 
 Defaults: data/articles-v1/articles-*.jsonl and data/articles-v1/statements-*.jsonl.
 Reports precision, recall and F1 per kind and overall, with exact matching (same start and
@@ -11,7 +11,9 @@ end) and overlap matching (a predicted and a gold statement match when their ove
 least half the longer one; one-to-one, greedy by overlap). Per-kind recall uses the gold
 kind, per-kind precision the predicted kind. On the overlap-matched pairs: kind accuracy
 and speaker accuracy (strict: equal after lower-casing, dropping a leading "the" and
-collapsing whitespace; lenient: the same last word).
+collapsing whitespace; lenient: the same last word). With --bootstrap N: 95% percentile
+intervals from N resamples of whole articles (with replacement), since statements within
+an article are not independent.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import argparse
 import glob
 import json
 import logging
+import random
 import re
 from collections.abc import Iterable
 from dataclasses import asdict
@@ -129,6 +132,42 @@ def scores(gold: list[dict], pred: list[dict]) -> dict:
     return result
 
 
+BOOTSTRAPPED = (
+    ("direct F1", "direct", "f1"),
+    ("partial F1", "partial", "f1"),
+    ("indirect F1", "indirect", "f1"),
+    ("all F1", "all", "f1"),
+    ("speaker accuracy", "speaker_accuracy", None),
+)
+
+
+def bootstrap(gold: list[dict], pred: list[dict], n: int, seed: int) -> dict[str, list[float]]:
+    """95% percentile intervals of the overlap figures over ``n`` resamples of articles."""
+    by_article: dict[str, tuple[list[dict], list[dict]]] = {}
+    for g in gold:
+        by_article.setdefault(g["article_id"], ([], []))[0].append(g)
+    for p in pred:
+        by_article.setdefault(p["article_id"], ([], []))[1].append(p)
+    ids = sorted(by_article)
+    rng = random.Random(seed)
+    samples: dict[str, list[float]] = {name: [] for name, _, _ in BOOTSTRAPPED}
+    for _ in range(n):
+        g_rows: list[dict] = []
+        p_rows: list[dict] = []
+        for copy, aid in enumerate(rng.choice(ids) for _ in ids):
+            key = f"{aid}#{copy}"  # a drawn-twice article is two articles
+            g_rows += [dict(g, article_id=key) for g in by_article[aid][0]]
+            p_rows += [dict(p, article_id=key) for p in by_article[aid][1]]
+        table = scores(g_rows, p_rows)["overlap"]
+        for name, key, field in BOOTSTRAPPED:
+            samples[name].append(table[key][field] if field else table[key])
+    out = {}
+    for name, values in samples.items():
+        values.sort()
+        out[name] = [values[int(0.025 * (n - 1))], values[int(0.975 * (n - 1))]]
+    return out
+
+
 def errors(gold: list[dict], pred: list[dict]) -> list[str]:
     """Misses, false alarms, wrong kinds and wrong speakers under overlap matching."""
     pairs = match(gold, pred, "overlap")
@@ -190,6 +229,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--gold", action="append", help="gold statements .jsonl (repeatable)")
     parser.add_argument("--output", default=None, help="write the figures as JSON here")
     parser.add_argument("--show-errors", type=int, default=0, metavar="N")
+    parser.add_argument("--bootstrap", type=int, default=0, metavar="N", help="resamples")
+    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
 
@@ -201,6 +242,12 @@ def main(argv: list[str] | None = None) -> None:
     result = scores(gold, pred)
     print(f"{len(articles)} articles, {len(gold)} gold and {len(pred)} predicted statements\n")
     print(markdown(result))
+    if args.bootstrap:
+        result["bootstrap_95"] = bootstrap(gold, pred, args.bootstrap, args.seed)
+        print(f"95% intervals, {args.bootstrap} resamples of articles (seed {args.seed}):")
+        for name, (low, high) in result["bootstrap_95"].items():
+            print(f"  {name}: {low:.3f} to {high:.3f}")
+        print()
     if args.show_errors:
         found = errors(gold, pred)
         print(f"First {min(args.show_errors, len(found))} of {len(found)} errors:")

@@ -792,6 +792,39 @@ def test_benchmark_cli_writes_json(tmp_path, capsys) -> None:
     assert json.loads(out.read_text())["overlap"]["all"]["f1"] > 0.9
 
 
+def test_benchmark_bootstrap_intervals(capsys) -> None:
+    bench = _bench()
+    articles, gold = _dev()
+    gold = [dict(g, article_id=str(g["article_id"])) for g in gold]
+    perfect = bench.bootstrap(gold, [dict(g) for g in gold], 50, seed=1)
+    assert perfect["direct F1"] == [1.0, 1.0] and perfect["speaker accuracy"] == [1.0, 1.0]
+    # one article's statements dropped: recall, and so F1, falls in the resamples that draw it
+    missing = [g for g in gold if g["article_id"] != gold[0]["article_id"]]
+    low, high = bench.bootstrap(gold, missing, 200, seed=1)["all F1"]
+    assert low < high <= 1.0
+    assert bench.bootstrap(gold, missing, 200, seed=1) == bench.bootstrap(
+        gold, missing, 200, seed=1
+    )
+
+
+@pytest.mark.parametrize("batch", ["articles-v1", "articles-v2", "articles-v3", "articles-v4"])
+def test_evaluation_sets_are_consistent(batch: str) -> None:
+    """Every gold statement of every batch is its article's text at its offsets, of a known
+    kind and article, and no two gold statements of an article overlap."""
+    folder = ROOT / "data" / batch
+    bench = _bench()
+    articles = bench.read_jsonl(sorted(folder.glob("articles-*.jsonl")))
+    gold = bench.read_jsonl(sorted(folder.glob("statements-*.jsonl")))
+    texts = {a["id"]: a["text"] for a in articles}
+    assert len(texts) == len(articles) == 40 and len(gold) > 400
+    for g in gold:
+        assert texts[g["article_id"]][g["start"] : g["end"]] == g["text"]
+        assert g["kind"] in ("direct", "partial", "indirect") and g["speaker"]
+    spans = sorted((g["article_id"], g["start"], g["end"]) for g in gold)
+    for (a1, _, e1), (a2, s2, _) in zip(spans, spans[1:]):
+        assert a1 != a2 or s2 >= e1
+
+
 FIRST = '"We stay," said Ana Ruiz, a nurse. Ruiz said pay was low.'
 ARTICLES = [
     {"id": "x1", "outlet": "Wire", "text": FIRST},
