@@ -124,6 +124,14 @@ def scores(gold: list[dict], pred: list[dict]) -> dict:
         lenient = sum(
             _last_word(gold[i]["speaker"]) == _last_word(pred[j]["speaker"]) for i, j in pairs
         )
+        for kind in KINDS:  # speaker accuracy per (gold) kind
+            of_kind = [(i, j) for i, j in pairs if gold[i]["kind"] == kind]
+            right = sum(
+                normalise_speaker(gold[i]["speaker"]) == normalise_speaker(pred[j]["speaker"])
+                for i, j in of_kind
+            )
+            table[kind]["matched"] = len(of_kind)
+            table[kind]["speaker_accuracy"] = right / len(of_kind) if of_kind else 0.0
         table["matched"] = n
         table["kind_accuracy"] = kind_ok / n if n else 0.0
         table["speaker_accuracy"] = strict / n if n else 0.0
@@ -210,6 +218,11 @@ def markdown(result: dict) -> str:
         f"On {o['matched']} overlap-matched pairs: kind accuracy {o['kind_accuracy']:.3f}, "
         f"speaker accuracy {o['speaker_accuracy']:.3f} "
         f"(lenient, last word: {o['speaker_accuracy_lenient']:.3f}).",
+        "Speaker accuracy by kind: "
+        + ", ".join(
+            f"{kind} {o[kind]['speaker_accuracy']:.3f} ({o[kind]['matched']})" for kind in KINDS
+        )
+        + ".",
     ]
     return "\n".join(lines) + "\n"
 

@@ -792,6 +792,16 @@ def test_benchmark_cli_writes_json(tmp_path, capsys) -> None:
     assert json.loads(out.read_text())["overlap"]["all"]["f1"] > 0.9
 
 
+def test_speaker_accuracy_per_kind() -> None:
+    bench = _bench()
+    gold = [_row("a", 0, 10, "direct", "Ana"), _row("a", 20, 30, "indirect", "Ben")]
+    pred = [_row("a", 0, 10, "direct", "Ana"), _row("a", 20, 30, "indirect", "Cal")]
+    table = bench.scores(gold, pred)["overlap"]
+    assert table["direct"]["speaker_accuracy"] == 1.0 and table["direct"]["matched"] == 1
+    assert table["indirect"]["speaker_accuracy"] == 0.0 and table["partial"]["matched"] == 0
+    assert table["speaker_accuracy"] == 0.5
+
+
 def test_benchmark_bootstrap_intervals(capsys) -> None:
     bench = _bench()
     articles, gold = _dev()
