@@ -181,9 +181,12 @@ _TITLE_REFERENCES = {
     "head of government": {"prime", "premier", "chancellor"},
     "insider": {"source", "insider", "official"},
 }
-_TIME_BEFORE = re.compile(
-    r"^(?:last\s+night|tonight|today|yesterday|this\s+(?:morning|week|evening)|earlier|later|"
-    r"on\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day)\s+(?=\S)",
+# a time before a speaker, without a comma: "Last night a source ...", "On Friday the office
+# ...", "Tonight Odette ..." (extraction skips it before a subject, parse_mention drops it)
+_DAY = r"(?:mon|tues|wednes|thurs|fri|satur|sun)day"
+TIME_OPENER = re.compile(
+    rf"(?:(?:last|late|early|earlier|later|this)\s+(?:on\s+)?(?:{_DAY}|night|week|month|year|"
+    rf"morning|afternoon|evening)|on\s+{_DAY}|tonight|today|yesterday|earlier|later)\s+(?=\S)",
     re.I,
 )
 # plurals that are not people: "reports said", "figures show"
@@ -342,10 +345,8 @@ def _cut_participle(phrase: str) -> str:
 
 def _is_group(text: str, *, plural_ok: bool = True) -> bool:
     # "organisers of the blockade", "two officials familiar with the talks"
-    head = re.split(r"\s+(?:of|from|familiar|close|involved|with|in|at|on)(?:\s+|$)", text.lower())[
-        0
-    ]
     original = re.split(r"\s+(?:of|from|familiar|close|involved|with|in|at|on)(?:\s+|$)", text)[0]
+    head = original.lower()
     words = re.findall(r"[A-Za-z]+", head)
     if not words or text.lower().startswith(("a ", "an ")):
         return False
@@ -373,7 +374,8 @@ def _lower_first(phrase: str) -> str:
 
 def parse_mention(text: str) -> Mention | None:
     """The speaker named by a noun phrase, or None when it names nobody."""
-    text = _TIME_BEFORE.sub("", _clean(text))
+    time = TIME_OPENER.match(_clean(text))
+    text = _clean(text)[time.end() if time else 0 :]
     if not text:
         return None
     # a list of names is one phrase: "the embassies of Halvenmark, Ostrelle and Sundvik"

@@ -83,7 +83,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .attribution import GROUP_NOUNS, Entity, SpeakerBook
+from .attribution import GROUP_NOUNS, TIME_OPENER, Entity, SpeakerBook
 
 __all__ = ["Statement", "extract_statements"]
 
@@ -173,10 +173,6 @@ _TIME = re.compile(
     r"Saturday|Sunday|week|month|year|night|morning|afternoon|evening|weekend)|yesterday|"
     r"today|tonight|earlier|later|again|also|repeatedly|previously)\b,?\s+"
 )
-_LEADING_TIME = re.compile(
-    r"(?:Last|Late|Early|Earlier|Later)\s+(?:on\s+)?(?:Monday|Tuesday|Wednesday|Thursday|Friday|"
-    r"Saturday|Sunday|night|week|month|year|morning|afternoon|evening)\s+(?=[a-z])"
-)
 _OBJECT_VERBS = {
     "tell", "tells", "told", "warn", "warns", "warned", "reminded", "reminds", "assured",
     "informed",
@@ -218,10 +214,9 @@ _MEDIUM = re.compile(
     r"(?:statement|interview|address|post|speech|letter|briefing|broadcast|message)\s+"
 )
 _MORE_FROM = re.compile(r"(?:^|\s)(?:[Mm]ore|[Ff]urther|[Aa]nd)?\s*[Ff]rom\s+([^,:;]{2,60}):$")
-_ADDING = re.compile(
-    r",\s+(?:adding|noting|stressing|insisting|arguing|warning|promising|claiming)\s+"
-    r"(?:only\s+)?(?:that\s+)?"
-)
+# participles that report a second statement: ", adding that", ", noting only that"
+_REPORTING = "adding|noting|stressing|insisting|arguing|warning|promising|claiming"
+_ADDING = re.compile(rf",\s+(?:{_REPORTING})\s+(?:only\s+)?(?:that\s+)?")
 _WHICH_SAID = re.compile(
     rf",\s+(?:which|who)\s+{_AUX}(said|told\s+\w+|warned|added|claimed|insisted|stressed)\s+"
     r"(?:that\s+)?"
@@ -253,8 +248,7 @@ _PASSIVE = re.compile(
 )
 # ", saying (that)", ", promising that", "issued a statement saying", ", telling X that"
 _PARTICIPLE_SPEECH = re.compile(
-    r"(?:,\s+|\bstatement\s+)(saying|adding|noting|stressing|insisting|arguing|warning|"
-    r"promising|claiming|telling)\s+(?:that\s+)?"
+    rf"(?:,\s+|\bstatement\s+)(saying|{_REPORTING}|telling)\s+(?:that\s+)?"
 )
 _WITH_SAYING = re.compile(r"\bwith\s+([^,;:]{2,60}?)\s+saying\s+(?:that\s+)?")
 # "according to figures released by X": X is the source
@@ -382,8 +376,10 @@ def _strip_intro(m: str, start: int, end: int) -> int:
         if conjunction:  # "And café owner X, 44, said": the conjunction only
             start += conjunction.end()
             continue
-        time = _LEADING_TIME.match(m, start, end)
-        if time:  # "Last night a government source told ...": no comma after the time
+        time = TIME_OPENER.match(m, start, end)
+        if time and re.match(r"[a-z][\w-]*\s", m[time.end() : end]):
+            # "Last night a government source told ...": no comma after the time (but "On
+            # Wednesday evening, ..." is a chunk, skipped below)
             start = time.end()
         comma = m.find(", ", start, end)
         if comma < 0:
