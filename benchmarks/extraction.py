@@ -98,10 +98,12 @@ def _prf(tp_p: int, n_pred: int, tp_r: int, n_gold: int) -> dict:
     return {"precision": precision, "recall": recall, "f1": f1, "gold": n_gold, "pred": n_pred}
 
 
-def scores(gold: list[dict], pred: list[dict]) -> dict:
+def scores(
+    gold: list[dict], pred: list[dict], modes: tuple[str, ...] = ("exact", "overlap")
+) -> dict:
     """All figures for one set of gold and predicted statements (see the module docstring)."""
     result: dict = {}
-    for mode in ("exact", "overlap"):
+    for mode in modes:
         pairs = match(gold, pred, mode)
         matched_g = {i for i, _ in pairs}
         matched_p = {j for _, j in pairs}
@@ -166,7 +168,7 @@ def bootstrap(gold: list[dict], pred: list[dict], n: int, seed: int) -> dict[str
             key = f"{aid}#{copy}"  # a drawn-twice article is two articles
             g_rows += [dict(g, article_id=key) for g in by_article[aid][0]]
             p_rows += [dict(p, article_id=key) for p in by_article[aid][1]]
-        table = scores(g_rows, p_rows)["overlap"]
+        table = scores(g_rows, p_rows, modes=("overlap",))["overlap"]
         for name, key, field in BOOTSTRAPPED:
             samples[name].append(table[key][field] if field else table[key])
     out = {}
