@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -185,3 +188,27 @@ def read_scored(path):
         df["labels"] = [list(v) for v in df["labels"]]
         return df
     return pd.read_json(path, lines=True, compression="infer")
+
+
+def start_scoring(argv: list[str], out: Path, **popen) -> subprocess.Popen:
+    """Run ``framescope --quiet <argv>`` in a subprocess and return it once the first part file
+    of ``out`` is written (so that a signal then interrupts real work). Killed on failure."""
+    from framescope.resumable import work_dir
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "framescope.cli", "--quiet", *argv],
+        env=dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT / "src")),
+        stdout=subprocess.DEVNULL,
+        **popen,
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while not (work_dir(out) / "part-000000.jsonl").exists():
+            assert proc.poll() is None, "the scorer ended before writing a part"
+            assert time.monotonic() < deadline, "no part file appeared"
+            time.sleep(0.005)
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    return proc

@@ -10,7 +10,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from framescope.errors import FramescopeError, OutputError
 from framescope.modeling import FrameModel
 from framescope.resumable import work_dir
 
-from .conftest import ROOT, read_scored, tiny_config, tiny_records, write_table
+from .conftest import read_scored, start_scoring, tiny_config, tiny_records, write_table
 
 WORDS = sorted({w for r in tiny_records() for w in r["text"].split()})
 TEXTS = [r["text"] for r in tiny_records()]
@@ -79,21 +78,15 @@ def test_a_signal_during_score_stops_cleanly_and_resume_completes(
     src, out, clean = tmp_path / "in.jsonl", tmp_path / "out.jsonl", tmp_path / "clean.jsonl"
     _table(src, n=700)
     argv = ["score", str(src), "-o", str(out), "--model", str(tiny_model_dir), "--chunk-size", "7"]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "framescope.cli", "--quiet", *argv],
-        env=dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT / "src")),
-        stdout=subprocess.DEVNULL,
+    proc = start_scoring(
+        argv,
+        out,
         stderr=subprocess.PIPE,
         text=True,
         # a shell may start background jobs with Ctrl-C ignored; Python then keeps ignoring it
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
-        deadline = time.monotonic() + 180
-        while not (work_dir(out) / "part-000000.jsonl").exists():
-            assert proc.poll() is None, "the scorer ended before writing a part"
-            assert time.monotonic() < deadline, "no part file appeared"
-            time.sleep(0.005)
         proc.send_signal(sig)
         _, err = proc.communicate(timeout=120)
     finally:

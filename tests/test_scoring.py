@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
-import time
 
 import numpy as np
 import pandas as pd
@@ -18,7 +15,7 @@ from framescope.cli import main
 from framescope.errors import InputFileError
 from framescope.resumable import work_dir
 
-from .conftest import LABELS, ROOT, read_scored, tiny_records, write_table
+from .conftest import LABELS, read_scored, start_scoring, tiny_records, write_table
 
 FORMATS = [".csv", ".jsonl", ".jsonl.gz", ".parquet"]
 SCORES = [f"score_{n}" for n in LABELS]
@@ -104,20 +101,9 @@ def test_interrupted_run_resumes_to_the_same_output(tmp_path, clf, monkeypatch, 
 def test_killed_subprocess_resumes_to_the_same_output(tmp_path, tiny_model_dir, clf, capsys):
     src, out, clean = tmp_path / "in.jsonl", tmp_path / "out.jsonl", tmp_path / "clean.jsonl"
     _write(src, ".jsonl", n=700)
-    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT / "src"))
     argv = ["score", str(src), "-o", str(out), "--model", str(tiny_model_dir)]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "framescope.cli", "--quiet", *argv, "--chunk-size", "7"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc = start_scoring([*argv, "--chunk-size", "7"], out, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 180
-        while not (work_dir(out) / "part-000000.jsonl").exists():
-            assert proc.poll() is None, "the scorer ended before writing a part"
-            assert time.monotonic() < deadline, "no part file appeared"
-            time.sleep(0.005)
         proc.send_signal(signal.SIGKILL)
     finally:
         proc.kill()
