@@ -10,6 +10,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -463,3 +464,27 @@ def test_checkpoints_live_beside_the_model_folder(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path / "m")
     assert checkpoint_dir(".") == tmp_path / "m.checkpoints"  # not inside "."
     assert checkpoint_dir(tmp_path / "m" / "") == tmp_path / "m.checkpoints"
+
+
+def test_a_sigterm_swallowed_by_a_finalizer_is_raised_again_at_the_next_check(monkeypatch):
+    """Python loses an exception raised inside __del__ ("Exception ignored"); a SIGTERM whose
+    handler runs there must still stop the command at the next safe point."""
+    from framescope.interrupts import Terminated, check, sigterm_interrupts
+
+    lost: list[type] = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda hook: lost.append(hook.exc_type))
+
+    class SignalsWhileFinalized:
+        def __del__(self) -> None:
+            os.kill(os.getpid(), signal.SIGTERM)
+            for _ in range(100_000):  # the handler runs here, inside the finalizer
+                pass
+
+    before = signal.getsignal(signal.SIGTERM)
+    with sigterm_interrupts():
+        SignalsWhileFinalized()
+        assert lost == [Terminated]  # the first raise was swallowed ...
+        with pytest.raises(Terminated):
+            check()  # ... and the check raises it again
+    check()  # outside the block nothing is pending
+    assert signal.getsignal(signal.SIGTERM) == before

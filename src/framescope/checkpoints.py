@@ -37,6 +37,7 @@ from safetensors.torch import load_file, save_file
 from transformers import Trainer, TrainerCallback
 
 from .errors import FramescopeError
+from .interrupts import check as check_interrupts
 from .resumable import differences, os_error, write_error
 
 log = logging.getLogger(__name__)
@@ -355,6 +356,7 @@ class _Checkpointer(TrainerCallback):
             self.epoch_start_rng = torch.random.get_rng_state()
 
     def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        check_interrupts()  # a SIGTERM that a finalizer swallowed stops here
         step = state.global_step
         if step % self.every == 0 and step % self.steps_per_epoch != 0:
             self.store.save(self.trainer, self.epoch_start_rng)

@@ -8,11 +8,10 @@ import json
 import logging
 import signal
 import sys
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 
 from .errors import CorpusError, FramescopeError
+from .interrupts import Terminated, sigterm_interrupts
 
 log = logging.getLogger("framescope")
 
@@ -461,33 +460,6 @@ COMMANDS = {
 }
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised where the signal arrives, so that clean-up runs as for Ctrl-C."""
-
-
-@contextmanager
-def _sigterm_interrupts() -> Iterator[None]:
-    """While the command runs, SIGTERM raises Terminated instead of ending Python at once
-    (which would skip every ``finally``). A second SIGTERM meets the previous handler
-    (by default it ends the process), which is restored afterwards in any case. Handlers
-    belong to the main thread, so elsewhere nothing changes."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.getsignal(signal.SIGTERM)
-    previous = signal.SIG_DFL if previous is None else previous
-
-    def stop(signum: int, frame: object) -> None:
-        signal.signal(signal.SIGTERM, previous)
-        raise Terminated
-
-    signal.signal(signal.SIGTERM, stop)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def _interrupted(args: argparse.Namespace, exc: KeyboardInterrupt) -> int:
     """One line for a command stopped by Ctrl-C (exit 130) or SIGTERM (exit 143)."""
     how = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
@@ -508,7 +480,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     try:
-        with _sigterm_interrupts():
+        with sigterm_interrupts():
             _quiet_libraries(args.quiet)
             return COMMANDS[args.command](args)
     except CorpusError as exc:

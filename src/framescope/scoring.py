@@ -17,6 +17,7 @@ from tqdm.auto import tqdm
 
 from .classifier import FrameClassifier, default_batch_size
 from .errors import FramescopeError, InputFileError, OutputError
+from .interrupts import check as check_interrupts
 from .resumable import PartStore, digest, work_dir, write_error
 from .tables import FORMATS, BadRow, Rows, count_rows, read_rows, suggest_column, table_format
 
@@ -297,6 +298,7 @@ def _score_one(
             for chunk in chunks:
                 cells = _texts(chunk.frame, input_path, settings.text_column)
                 store.write(_score_chunk(clf, chunk.frame, cells, settings.batch_size))
+                check_interrupts()  # a SIGTERM that a finalizer swallowed stops here
                 empty += _count_empty(cells)
                 rows += len(chunk.frame)
                 bar.update(len(chunk.frame))
